@@ -1,0 +1,392 @@
+"""Evaluating a rule book over a bundle, and the root-cause analysis of what fired.
+
+1. Version gates: a rule whose ``applies_to`` does not cover the cluster is skipped.
+2. One pass over the logs: every active rule's matchers are grouped by file, and each file
+   is read once for all of them.
+3. Rules run in dependency order. Each ends as fail/warn (fired), pass, skip (naming the
+   missing input or the dependency that did not fire) or error (naming the rule and what
+   broke); one broken rule never stops the others.
+4. A fired finding explained by another fired finding is folded under it; the rest are the
+   root causes, most severe first, then those that explain the most.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+import zlib
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import networkx as nx
+from jmespath import exceptions as jmespath_errors
+
+from analyzer._version import __version__
+from analyzer.bundle import Bundle, open_bundle
+from analyzer.bundle.logscan import HitSink, scan
+from analyzer.bundle.timestamps import iso, line_time
+from analyzer.errors import BundleError
+from analyzer.report import Evidence, Finding, Report, RootCause, severity_rank
+from analyzer.rulebook import Condition, LogMatcher, Rule, RuleBook, default_rules_dir, load_rules
+from analyzer.sources import SourceMissing, Sources
+from analyzer.versions import parse_version
+
+#: evidence items kept per finding; the total is reported beside them
+MAX_EVIDENCE = 20
+_PRODUCT_LABEL = {"harvester": "Harvester", "kubernetes": "Kubernetes", "rancher": "Rancher"}
+
+
+class _Skip(Exception):
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+@dataclass
+class _LogResult:
+    sink: HitSink = field(default_factory=HitSink)
+    files: int = 0
+    missing: str | None = None
+
+
+@dataclass
+class Trace:
+    """What one rule saw: each fact's and condition's value, for ``--explain``."""
+
+    steps: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    def add(self, where: str, text: str, value: Any) -> None:
+        self.steps.append((where, text, value))
+
+
+def run_time(now: datetime | None = None) -> str:
+    """The time printed in reports: ``now``, else SOURCE_DATE_EPOCH (reproducible runs)."""
+    if now is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        now = (
+            datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            if epoch and epoch.isdigit()
+            else datetime.now(timezone.utc)
+        )
+    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Analysis:
+    """One evaluation of a rule book over one open bundle."""
+
+    def __init__(self, bundle: Bundle, book: RuleBook) -> None:
+        self.bundle = bundle
+        self.book = book
+        self.sources = Sources(bundle)
+        self.versions = self.sources.get("versions")
+        self.created_at = self.sources.created_at()
+        self.outcomes: dict[str, Finding] = {}
+        self.traces: dict[str, Trace] = {}
+        self._logs: dict[tuple[str, str], _LogResult] = {}
+
+    # -- phase 1: version gates ---------------------------------------------------------------
+    def _gate(self, rule: Rule) -> None:
+        for product, wanted in rule.applies_to.items():
+            label = _PRODUCT_LABEL[product]
+            found = self.versions.get(product)
+            if not found:
+                raise _Skip("missing-input", f"the {label} version is not in the bundle")
+            version = parse_version(found)
+            if version is None:
+                raise _Skip(
+                    "not-applicable",
+                    f"{label} {found} is not a release version; the rule applies to {wanted.text}",
+                )
+            if not wanted.contains(version):
+                raise _Skip(
+                    "not-applicable", f"applies to {label} {wanted.text}; the cluster runs {found}"
+                )
+
+    # -- phase 2: one pass over the logs ---------------------------------------------------------
+    def _scan_logs(self, rules: list[Rule]) -> None:
+        wanted: dict[str, dict[Hashable, re.Pattern[bytes]]] = {}
+        for rule in rules:
+            for matcher in rule.logs:
+                key = (rule.id, matcher.name)
+                result = self._logs[key] = _LogResult()
+                try:
+                    files = self.sources.log_files(matcher.source)
+                except SourceMissing as exc:
+                    result.missing = str(exc)
+                    continue
+                for logical, path in files:
+                    if matcher.wants(logical):
+                        wanted.setdefault(path, {})[key] = matcher.regex
+                        result.files += 1
+                if not result.files:
+                    result.missing = f"no {matcher.source} file matches {', '.join(matcher.files)}"
+        sinks: dict[Hashable, HitSink] = {key: result.sink for key, result in self._logs.items()}
+        for path in sorted(wanted):
+            try:
+                with self.bundle.open(path) as stream:
+                    scan(stream, path, wanted[path], sinks)
+            except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                self.sources.notes.append(f"{path}: cannot read ({exc})")
+
+    def _hit_records(self, matcher: LogMatcher, result: _LogResult) -> list[dict[str, Any]]:
+        records = []
+        for hit in result.sink.hits():
+            stamp = iso(line_time(hit.text, self.created_at))
+            record: dict[str, Any] = {
+                "path": hit.path,
+                "line": hit.line,
+                "text": hit.text,
+                "time": stamp,
+                "groups": hit.groups,
+                **_log_origin(matcher.source, hit.path, self.sources),
+            }
+            records.append(self.sources.remember(record, hit.path, hit.line, hit.text, stamp))
+        return records
+
+    # -- phase 3: rules -----------------------------------------------------------------------
+    def run(self) -> None:
+        order = [self.book.rules[rule_id] for rule_id in self.book.order()]
+        active = []
+        for rule in order:
+            try:
+                self._gate(rule)
+                active.append(rule)
+            except _Skip as skip:
+                self.outcomes[rule.id] = _skipped(rule, skip)
+        self._scan_logs(active)
+        for rule in active:
+            trace = self.traces[rule.id] = Trace()
+            try:
+                self.outcomes[rule.id] = self._evaluate(rule, trace)
+            except _Skip as skip:
+                self.outcomes[rule.id] = _skipped(rule, skip)
+            except (jmespath_errors.JMESPathError, jinja2.TemplateError) as exc:
+                self.outcomes[rule.id] = _errored(rule, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:
+                self.outcomes[rule.id] = _errored(rule, f"{type(exc).__name__}: {exc}")
+
+    def _root(self, rule: Rule) -> dict[str, Any]:
+        for dependency in rule.requires:
+            outcome = self.outcomes[dependency]
+            if not outcome.fired:
+                raise _Skip(
+                    "dependency", f"needs {dependency}, which did not fire ({outcome.status})"
+                )
+        root: dict[str, Any] = {}
+        for name in sorted(rule.needs() - {"objects"}):
+            try:
+                root[name] = self.sources.get(name)
+            except SourceMissing as exc:
+                if name in rule.optional_sources:
+                    root[name] = None
+                else:
+                    raise _Skip("missing-input", str(exc)) from None
+        if rule.object_kinds:
+            objects: dict[str, Any] = {}
+            for kind in sorted(rule.object_kinds):
+                try:
+                    objects[kind] = self.sources.kind(kind)
+                except SourceMissing as exc:
+                    if "objects" not in rule.optional_sources:
+                        raise _Skip("missing-input", str(exc)) from None
+                    objects[kind] = None
+            root["objects"] = objects
+        return root
+
+    def _evaluate(self, rule: Rule, trace: Trace) -> Finding:
+        root = self._root(rule)
+        for matcher in rule.logs:
+            result = self._logs[(rule.id, matcher.name)]
+            if result.missing and not matcher.optional:
+                raise _Skip("missing-input", result.missing)
+            hits = self._hit_records(matcher, result)
+            count = result.sink.count
+            root[matcher.name] = hits if count >= matcher.min else []
+            trace.add(
+                f"logs.{matcher.name}",
+                matcher.pattern,
+                f"{count} matching lines in {result.files} files (min {matcher.min})",
+            )
+        for name, query in rule.facts:
+            root[name] = query.search(root)
+            trace.add(f"facts.{name}", query.text, root[name])
+        cited: list[Any] = []
+        fired = self._holds(rule.when, root, trace, cited)
+        if not fired:
+            return Finding(
+                rule.id,
+                rule.title,
+                rule.severity,
+                rule.category,
+                "pass",
+                references=rule.references,
+            )
+        if rule.evidence:
+            cited = [query.search(root) for query in rule.evidence]
+        evidence = [
+            self.sources.version_refs[p] for p in rule.applies_to if p in self.sources.version_refs
+        ]
+        for value in cited:
+            evidence += self._cite(value)
+        evidence = list(dict.fromkeys(evidence))
+        context = {**root, "versions": self.versions, "rule": {"id": rule.id, "title": rule.title}}
+        context.setdefault("metadata", self._optional("metadata"))
+        return Finding(
+            rule.id,
+            rule.title,
+            rule.severity,
+            rule.category,
+            "fail" if severity_rank(rule.severity) <= severity_rank("medium") else "warn",
+            message=_render(rule.message, context),
+            remediation=_render(rule.remediation, context),
+            references=rule.references,
+            evidence=tuple(evidence[:MAX_EVIDENCE]),
+            evidence_total=len(evidence),
+            fixed_in=_fixed_in(rule),
+        )
+
+    def _optional(self, name: str) -> Any:
+        try:
+            return self.sources.get(name)
+        except SourceMissing:
+            return None
+
+    def _holds(self, cond: Condition, root: dict[str, Any], trace: Trace, cited: list[Any]) -> bool:
+        """Evaluate a condition; what the true leaves read is collected as evidence."""
+        if cond.op == "query":
+            assert cond.query is not None
+            value = cond.query.search(root)
+            truthy = _truthy(value)
+            trace.add(cond.where, cond.query.text, value)
+            if truthy:
+                cited.append(value)
+                cited.extend(root[name] for name in sorted(cond.query.names) if name in root)
+            return truthy
+        if cond.op == "not":
+            return not self._holds(cond.children[0], root, trace, [])
+        results = (self._holds(child, root, trace, cited) for child in cond.children)
+        # Evaluate every child (no short-circuit) so that --explain shows them all.
+        values = list(results)
+        return all(values) if cond.op == "all" else any(values)
+
+    def _cite(self, value: Any, budget: list[int] | None = None) -> Iterator[Evidence]:
+        """The records inside ``value`` that a source can place (file and line)."""
+        budget = budget if budget is not None else [1000]
+        if budget[0] <= 0:
+            return
+        where = self.sources.cite(value) if isinstance(value, dict) else None
+        if where is not None:
+            budget[0] -= 1
+            yield where
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from self._cite(item, budget)
+        elif isinstance(value, list):
+            for item in value:
+                yield from self._cite(item, budget)
+
+    # -- phase 4: root causes ---------------------------------------------------------------------
+    def report(self, now: datetime | None = None) -> Report:
+        fired = {rid for rid, f in self.outcomes.items() if f.fired}
+        explains = self.book.explains_graph().subgraph(fired)
+        findings = []
+        for rule_id, finding in self.outcomes.items():
+            if rule_id in fired:
+                finding = replace(
+                    finding,
+                    explains=tuple(sorted(nx.descendants(explains, rule_id), key=self._rank)),
+                    explained_by=tuple(sorted(explains.predecessors(rule_id), key=self._rank)),
+                )
+            findings.append(finding)
+        findings.sort(key=Finding.sort_key)
+        roots = sorted(
+            (f for f in findings if f.fired and not f.explained_by),
+            key=lambda f: (severity_rank(f.severity), -len(f.explains), f.rule_id),
+        )
+        return Report(
+            bundle=self.sources.bundle_info(),
+            findings=tuple(findings),
+            root_causes=tuple(RootCause(f.rule_id, f.explains) for f in roots),
+            generated_at=run_time(now),
+            tool_version=__version__,
+            rules_loaded=len(self.book.rules),
+        )
+
+    def _rank(self, rule_id: str) -> tuple[int, str]:
+        return (severity_rank(self.book.rules[rule_id].severity), rule_id)
+
+
+def _log_origin(source: str, path: str, sources: Sources) -> dict[str, Any]:
+    """Which node, or which namespace/pod/container, a log line came from."""
+    if source == "node_logs":
+        for node, prefix in sources.node_roots().items():
+            if path.startswith(prefix):
+                return {"node": node, "file": path[len(prefix) + len("logs/") :]}
+        return {"node": None, "file": path}
+    parts = path.split("/")
+    if len(parts) >= 4:
+        return {"namespace": parts[1], "pod": parts[2], "file": "/".join(parts[3:])}
+    return {"namespace": None, "pod": None, "file": path}
+
+
+def _truthy(value: Any) -> bool:
+    # jmespath's notion of truth: false, null, empty list/object/string are false; 0 is true.
+    return not (value is None or value is False or value in ("", [], {}))
+
+
+def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
+    return template.render(context).strip()
+
+
+def _fixed_in(rule: Rule) -> str | None:
+    return ", ".join(f"{_PRODUCT_LABEL[p]} {v}" for p, v in rule.fixed_in.items()) or None
+
+
+def _skipped(rule: Rule, skip: _Skip) -> Finding:
+    return Finding(
+        rule.id,
+        rule.title,
+        rule.severity,
+        rule.category,
+        "skip",
+        message=str(skip),
+        references=rule.references,
+        skip_kind=skip.kind,
+    )
+
+
+def _errored(rule: Rule, reason: str) -> Finding:
+    return Finding(
+        rule.id,
+        rule.title,
+        rule.severity,
+        rule.category,
+        "error",
+        message=f"rule {rule.id} ({rule.path}) failed: {reason}",
+        references=rule.references,
+    )
+
+
+def analyze(
+    bundle: Bundle | Path | str,
+    rules: RuleBook | Path | str | None = None,
+    *,
+    now: datetime | None = None,
+) -> Report:
+    """Analyze one bundle with a rule book (default: the shipped rule pack)."""
+    book = rules if isinstance(rules, RuleBook) else load_rules(rules or default_rules_dir())
+    if isinstance(bundle, Bundle):
+        return _analyze_open(bundle, book, now)
+    with open_bundle(bundle) as opened:
+        return _analyze_open(opened, book, now)
+
+
+def _analyze_open(bundle: Bundle, book: RuleBook, now: datetime | None) -> Report:
+    analysis = Analysis(bundle, book)
+    analysis.run()
+    return analysis.report(now)

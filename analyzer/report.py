@@ -1,0 +1,112 @@
+"""What an analysis produces: immutable records, ordered the same way on every run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = "1.0"
+
+#: most severe first; the index is the rank
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+#: fail and warn are "fired"; the others say why a rule did not report anything
+STATUSES = ("fail", "warn", "error", "skip", "pass")
+FIRED = ("fail", "warn")
+#: why a rule was skipped: the report lists each kind apart
+SKIP_KINDS = ("missing-input", "dependency", "not-applicable")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True, order=True)
+class Evidence:
+    """One cited place: a log line, an object in a YAML dump, a config file."""
+
+    path: str
+    line: int | None
+    excerpt: str
+    time: str | None = None
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    title: str
+    severity: str
+    category: str
+    status: str
+    #: fired: what is wrong and why; skip/error: the reason the rule could not tell
+    message: str = ""
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    #: how many places matched; evidence holds a bounded sample of them
+    evidence_total: int = 0
+    skip_kind: str | None = None
+    #: fired findings this one explains (transitively) and the ones that explain it
+    explains: tuple[str, ...] = ()
+    explained_by: tuple[str, ...] = ()
+    #: the first version that fixes it, where the rule knows one
+    fixed_in: str | None = None
+
+    @property
+    def fired(self) -> bool:
+        return self.status in FIRED
+
+    def sort_key(self) -> tuple:
+        return (STATUSES.index(self.status), severity_rank(self.severity), self.rule_id)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    ready: str | None
+    kubelet_version: str | None
+    os_image: str | None
+    roles: tuple[str, ...]
+    has_node_zip: bool
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    name: str
+    sha256: str
+    created_at: str | None
+    kubernetes_version: str | None
+    harvester_version: str | None
+    rancher_version: str | None
+    nodes: tuple[NodeInfo, ...]
+    #: what the reader had to skip or could not read (entries refused, unreadable files)
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RootCause:
+    rule_id: str
+    explains: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    bundle: BundleInfo
+    findings: tuple[Finding, ...]
+    root_causes: tuple[RootCause, ...]
+    generated_at: str
+    tool_version: str
+    rules_loaded: int
+    schema_version: str = SCHEMA_VERSION
+
+    def finding(self, rule_id: str) -> Finding:
+        return next(f for f in self.findings if f.rule_id == rule_id)
+
+    @property
+    def fired(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.fired)
+
+    def worst_severity(self) -> str | None:
+        ranks = [severity_rank(f.severity) for f in self.fired]
+        return SEVERITIES[min(ranks)] if ranks else None

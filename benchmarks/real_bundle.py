@@ -1,0 +1,70 @@
+"""Time the analysis of the real bundle in ../shared/bundles (median of N runs, peak RSS).
+
+    python benchmarks/real_bundle.py [--runs 5] [BUNDLE]
+
+Each run is a fresh process (``python -m analyzer analyze ... -f json``) so the figure is what
+an engineer waits for, interpreter start included; peak RSS is the largest of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT = (
+    PROJECT.parent
+    / "shared"
+    / "bundles"
+    / ("supportbundle_9b6b22de-6e5d-4905-aec8-1f226e413986_2022-03-22T23-49-32Z.zip")
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("bundle", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if not args.bundle.exists():
+        print(f"no bundle at {args.bundle}", file=sys.stderr)
+        return 2
+    walls = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "analyzer",
+                "analyze",
+                str(args.bundle),
+                "-f",
+                "json",
+                "--fail-on",
+                "none",
+            ],
+            cwd=PROJECT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        walls.append(time.perf_counter() - start)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    size_mb = args.bundle.stat().st_size / 1e6
+    print(f"bundle: {args.bundle.name} ({size_mb:.1f} MB)")
+    print(f"cores: {os.cpu_count()}, runs: {args.runs}")
+    print(
+        f"wall: median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, "
+        f"max {max(walls):.2f} s"
+    )
+    print(f"peak RSS: {peak_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
