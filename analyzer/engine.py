@@ -24,7 +24,6 @@ from typing import Any
 
 import jinja2
 import networkx as nx
-from jmespath import exceptions as jmespath_errors
 
 from analyzer._version import __version__
 from analyzer.bundle import Bundle, open_bundle
@@ -165,8 +164,8 @@ class Analysis:
                 self.outcomes[rule.id] = self._evaluate(rule, trace)
             except _Skip as skip:
                 self.outcomes[rule.id] = _skipped(rule, skip)
-            except (jmespath_errors.JMESPathError, jinja2.TemplateError) as exc:
-                self.outcomes[rule.id] = _errored(rule, f"{type(exc).__name__}: {exc}")
+            # jmespath type errors, template errors, anything else: one broken rule is an
+            # error outcome for that rule and never stops the others.
             except Exception as exc:
                 self.outcomes[rule.id] = _errored(rule, f"{type(exc).__name__}: {exc}")
 

@@ -621,6 +621,18 @@ class Sources:
     # -- logs ---------------------------------------------------------------------------------
     def log_files(self, source: str) -> list[tuple[str, str]]:
         """(logical name, path) of every file of a log source, sorted by logical name."""
+        key = f"logs:{source}"
+        if key in self._missing:
+            raise SourceMissing(self._missing[key])
+        if key not in self._values:
+            try:
+                self._values[key] = self._list_log_files(source)
+            except SourceMissing as exc:
+                self._missing[key] = str(exc)
+                raise
+        return self._values[key]
+
+    def _list_log_files(self, source: str) -> list[tuple[str, str]]:
         if source == "pod_logs":
             files = [(f[len("logs/") :], f) for f in self.bundle.files() if f.startswith("logs/")]
             if not files:

@@ -144,11 +144,25 @@ def first_line(text: Any) -> str:
 
 # -- HTML ------------------------------------------------------------------------------------------
 def html_text(text: Any) -> Markup:
-    """Prose as HTML: escaped, paragraphs kept, `code spans` shown as code."""
+    """Prose as HTML: escaped; paragraphs, ``- `` lists and `code spans` kept."""
     escaped = str(escape(str(text).strip()))
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", escaped) if p.strip()]
-    return Markup("".join(f"<p>{p}</p>" for p in paragraphs))
+    blocks: list[tuple[str, list[str]]] = []  # ("p" | "ul", lines), in order
+    for paragraph in re.split(r"\n\s*\n", escaped):
+        for line in paragraph.strip().splitlines():
+            kind, content = ("ul", line[2:]) if line.startswith("- ") else ("p", line)
+            if blocks and blocks[-1][0] == kind:
+                blocks[-1][1].append(content)
+            else:
+                blocks.append((kind, [content]))
+        blocks.append(("break", []))
+    html = []
+    for kind, lines in blocks:
+        if kind == "p":
+            html.append(f"<p>{' '.join(lines)}</p>")
+        elif kind == "ul":
+            html.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
+    return Markup("".join(html))
 
 
 def _environment(autoescape: bool) -> jinja2.Environment:
