@@ -30,20 +30,33 @@ from analyzer.bundle import Bundle, open_bundle
 from analyzer.bundle.logscan import HitSink, scan
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
-from analyzer.report import Evidence, Finding, Report, RootCause, severity_rank
+from analyzer.query import options_for
+from analyzer.report import (
+    CollectHint,
+    Evidence,
+    Finding,
+    Report,
+    RootCause,
+    TimelineEntry,
+    UpgradeAdvice,
+    severity_rank,
+)
 from analyzer.rulebook import Condition, LogMatcher, Rule, RuleBook, default_rules_dir, load_rules
 from analyzer.sources import SourceMissing, Sources
-from analyzer.versions import parse_version
+from analyzer.versions import compare_versions, parse_version
 
 #: evidence items kept per finding; the total is reported beside them
 MAX_EVIDENCE = 20
+#: timeline entries kept: the latest ones, which lead up to the bundle
+MAX_TIMELINE = 200
 _PRODUCT_LABEL = {"harvester": "Harvester", "kubernetes": "Kubernetes", "rancher": "Rancher"}
 
 
 class _Skip(Exception):
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str, collect: str | None = None) -> None:
         super().__init__(reason)
         self.kind = kind
+        self.collect = collect
 
 
 @dataclass
@@ -51,6 +64,7 @@ class _LogResult:
     sink: HitSink = field(default_factory=HitSink)
     files: int = 0
     missing: str | None = None
+    collect: str | None = None
 
 
 @dataclass
@@ -82,9 +96,11 @@ class Analysis:
         self.bundle = bundle
         self.book = book
         self.sources = Sources(bundle)
+        self.options = options_for(self.sources.age_hours)
         self.versions = self.sources.get("versions")
         self.created_at = self.sources.created_at()
         self.outcomes: dict[str, Finding] = {}
+        self.timeline: list[TimelineEntry] = []
         self.traces: dict[str, Trace] = {}
         self._logs: dict[tuple[str, str], _LogResult] = {}
 
@@ -116,7 +132,7 @@ class Analysis:
                 try:
                     files = self.sources.log_files(matcher.source)
                 except SourceMissing as exc:
-                    result.missing = str(exc)
+                    result.missing, result.collect = str(exc), exc.collect
                     continue
                 for logical, path in files:
                     if matcher.wants(logical):
@@ -142,7 +158,7 @@ class Analysis:
                 "text": hit.text,
                 "time": stamp,
                 "groups": hit.groups,
-                **_log_origin(matcher.source, hit.path, self.sources),
+                **self.sources.log_origin(matcher.source, hit.path),
             }
             records.append(self.sources.remember(record, hit.path, hit.line, hit.text, stamp))
         return records
@@ -184,7 +200,7 @@ class Analysis:
                 if name in rule.optional_sources:
                     root[name] = None
                 else:
-                    raise _Skip("missing-input", str(exc)) from None
+                    raise _Skip("missing-input", str(exc), exc.collect) from None
         if rule.object_kinds:
             objects: dict[str, Any] = {}
             for kind in sorted(rule.object_kinds):
@@ -192,7 +208,7 @@ class Analysis:
                     objects[kind] = self.sources.kind(kind)
                 except SourceMissing as exc:
                     if "objects" not in rule.optional_sources:
-                        raise _Skip("missing-input", str(exc)) from None
+                        raise _Skip("missing-input", str(exc), exc.collect) from None
                     objects[kind] = None
             root["objects"] = objects
         return root
@@ -202,7 +218,7 @@ class Analysis:
         for matcher in rule.logs:
             result = self._logs[(rule.id, matcher.name)]
             if result.missing and not matcher.optional:
-                raise _Skip("missing-input", result.missing)
+                raise _Skip("missing-input", result.missing, result.collect)
             hits = self._hit_records(matcher, result)
             count = result.sink.count
             root[matcher.name] = hits if count >= matcher.min else []
@@ -212,7 +228,7 @@ class Analysis:
                 f"{count} matching lines in {result.files} files (min {matcher.min})",
             )
         for name, query in rule.facts:
-            root[name] = query.search(root)
+            root[name] = query.search(root, self.options)
             trace.add(f"facts.{name}", query.text, root[name])
         cited: list[Any] = []
         fired = self._holds(rule.when, root, trace, cited)
@@ -226,14 +242,24 @@ class Analysis:
                 references=rule.references,
             )
         if rule.evidence:
-            cited = [query.search(root) for query in rule.evidence]
+            cited = [query.search(root, self.options) for query in rule.evidence]
         evidence = [
             self.sources.version_refs[p] for p in rule.applies_to if p in self.sources.version_refs
         ]
         for value in cited:
             evidence += self._cite(value)
         evidence = list(dict.fromkeys(evidence))
-        context = {**root, "versions": self.versions, "rule": {"id": rule.id, "title": rule.title}}
+        self.timeline += [
+            TimelineEntry(e.time, self.sources.origin(e.path), e.path, e.line, e.excerpt, rule.id)
+            for e in evidence
+            if e.time
+        ]
+        context = {
+            **root,
+            "versions": self.versions,
+            "rule": {"id": rule.id, "title": rule.title},
+            "age_hours": self.sources.age_hours,
+        }
         context.setdefault("metadata", self._optional("metadata"))
         return Finding(
             rule.id,
@@ -259,7 +285,7 @@ class Analysis:
         """Evaluate a condition; what the true leaves read is collected as evidence."""
         if cond.op == "query":
             assert cond.query is not None
-            value = cond.query.search(root)
+            value = cond.query.search(root, self.options)
             truthy = _truthy(value)
             trace.add(cond.where, cond.query.text, value)
             if truthy:
@@ -314,23 +340,55 @@ class Analysis:
             generated_at=run_time(now),
             tool_version=__version__,
             rules_loaded=len(self.book.rules),
+            collect_next=self._collect_next(findings),
+            upgrade=self._upgrade(findings),
+            timeline=self._timeline(),
         )
+
+    def _collect_next(self, findings: list[Finding]) -> tuple[CollectHint, ...]:
+        """How to get what rules could not evaluate, and what collection-gap rules found."""
+        wanted: dict[str, list[str]] = {}
+        for finding in findings:
+            how = finding.collect or (
+                finding.remediation if finding.fired and finding.category == "bundle" else None
+            )
+            if how:
+                wanted.setdefault(how, []).append(finding.rule_id)
+        return tuple(CollectHint(how, tuple(sorted(ids))) for how, ids in sorted(wanted.items()))
+
+    def _upgrade(self, findings: list[Finding]) -> UpgradeAdvice | None:
+        """The newest release that the fired findings' rules name as their fix, if newer."""
+        running = self.versions.get("harvester")
+        fixes: dict[str, list[str]] = {}
+        for finding in findings:
+            target = self.book.rules[finding.rule_id].fixed_in.get("harvester")
+            newer = compare_versions(running, target)
+            if finding.fired and target and newer in (-1, None):
+                fixes.setdefault(target, []).append(finding.rule_id)
+        if not fixes:
+            return None
+        best = max(fixes, key=lambda v: parse_version(v) or parse_version("0"))
+        every = sorted({rid for ids in fixes.values() for rid in ids})
+        return UpgradeAdvice("Harvester", best, tuple(every))
+
+    def _timeline(self) -> tuple[TimelineEntry, ...]:
+        """Cited log lines and Warning events of all nodes, in time order, the latest kept."""
+        entries = set(self.timeline)
+        try:
+            events = self.sources.get("events")
+        except SourceMissing:
+            events = []
+        for event in events:
+            where = self.sources.cite(event)
+            if event["type"] == "Warning" and where is not None and where.time:
+                origin = f"{event['kind']} {event['namespace'] or ''}/{event['name']}"
+                entries.add(
+                    TimelineEntry(where.time, origin, where.path, where.line, where.excerpt)
+                )
+        return tuple(sorted(entries)[-MAX_TIMELINE:])
 
     def _rank(self, rule_id: str) -> tuple[int, str]:
         return (severity_rank(self.book.rules[rule_id].severity), rule_id)
-
-
-def _log_origin(source: str, path: str, sources: Sources) -> dict[str, Any]:
-    """Which node, or which namespace/pod/container, a log line came from."""
-    if source == "node_logs":
-        for node, prefix in sources.node_roots().items():
-            if path.startswith(prefix):
-                return {"node": node, "file": path[len(prefix) + len("logs/") :]}
-        return {"node": None, "file": path}
-    parts = path.split("/")
-    if len(parts) >= 4:
-        return {"namespace": parts[1], "pod": parts[2], "file": "/".join(parts[3:])}
-    return {"namespace": None, "pod": None, "file": path}
 
 
 def _truthy(value: Any) -> bool:
@@ -356,6 +414,7 @@ def _skipped(rule: Rule, skip: _Skip) -> Finding:
         message=str(skip),
         references=rule.references,
         skip_kind=skip.kind,
+        collect=skip.collect,
     )
 
 

@@ -9,6 +9,7 @@ exactly the files of that kind, and how an unknown name or function is reported 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,20 @@ from analyzer.versions import compare_versions
 
 
 class _Functions(functions.Functions):
-    """Functions jmespath lacks that rules over cluster state need."""
+    """Functions jmespath lacks that rules over cluster state need.
+
+    ``age_hours`` needs the bundle's creation time, so each analysis makes its own instance
+    (``options_for``); the one in OPTIONS, used where no bundle is open, answers null.
+    """
+
+    def __init__(self, age: Callable[[str | None], float | None] | None = None) -> None:
+        super().__init__()
+        self._age = age
+
+    @functions.signature({"types": ["string", "null"]})
+    def _func_age_hours(self, timestamp: str | None) -> float | None:
+        """Hours from ``timestamp`` to the bundle's creation: negative if after it."""
+        return self._age(timestamp) if self._age else None
 
     @functions.signature({"types": ["array"]})
     def _func_unique(self, values: list) -> list:
@@ -47,6 +61,13 @@ class _Functions(functions.Functions):
 
 
 OPTIONS = jmespath.Options(custom_functions=_Functions())
+
+
+def options_for(age: Callable[[str | None], float | None]) -> jmespath.Options:
+    """Options whose ``age_hours`` measures against one bundle's creation time."""
+    return jmespath.Options(custom_functions=_Functions(age))
+
+
 FUNCTION_NAMES = frozenset(
     name[len("_func_") :] for name in dir(_Functions) if name.startswith("_func_")
 )
@@ -66,8 +87,8 @@ class Query:
     functions: frozenset[str]
     _compiled: Any
 
-    def search(self, root: dict[str, Any]) -> Any:
-        return self._compiled.search(root, options=OPTIONS)
+    def search(self, root: dict[str, Any], options: jmespath.Options = OPTIONS) -> Any:
+        return self._compiled.search(root, options=options)
 
 
 def compile_query(text: str) -> Query:
@@ -75,6 +96,9 @@ def compile_query(text: str) -> Query:
         compiled = jmespath.compile(text)
     except jmespath_errors.JMESPathError as exc:
         raise QueryError(_first_line(exc)) from None
+    pitfall = _pitfall(compiled.parsed)
+    if pitfall:
+        raise QueryError(pitfall)
     names: set[str] = set()
     kinds: set[str] = set()
     called: set[str] = set()
@@ -110,6 +134,25 @@ _DERIVED_CHILDREN = {
     "pipe": {1},
     "expref": {0},
 }
+
+
+def _pitfall(node: dict) -> str | None:
+    """Expressions that are valid jmespath but almost never mean what their author meant."""
+    kind = node.get("type")
+    children = [c for c in node.get("children", []) if isinstance(c, dict)]
+    paths = ("subexpression", "projection", "flatten", "index_expression", "filter_projection")
+    if kind in paths and children and children[0].get("type") == "not_expression":
+        return "'!' applies only to the name right after it here; write !(...) around the path"
+    if kind == "projection" and len(children) == 2 and children[0].get("type") == "flatten":
+        right = children[1]
+        left_of_right = (right.get("children") or [{}])[0]
+        if right.get("type") == "filter_projection" and left_of_right.get("type") == "identity":
+            return "a filter right after [] filters each element; write '[] | [?...]'"
+    for child in children:
+        found = _pitfall(child)
+        if found:
+            return found
+    return None
 
 
 def _walk(node: dict, at_root: bool, names: set, kinds: set, called: set) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -52,6 +52,8 @@ class Finding:
     explained_by: tuple[str, ...] = ()
     #: the first version that fixes it, where the rule knows one
     fixed_in: str | None = None
+    #: skipped for want of input: how to collect it
+    collect: str | None = None
 
     @property
     def fired(self) -> bool:
@@ -91,6 +93,35 @@ class RootCause:
 
 
 @dataclass(frozen=True)
+class CollectHint:
+    """What the bundle lacks for some rules, and how to get it."""
+
+    how: str
+    rule_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpgradeAdvice:
+    """The release that fixes the fired findings whose fix the rules know."""
+
+    product: str
+    version: str
+    fixes: tuple[str, ...]
+
+
+@dataclass(frozen=True, order=True)
+class TimelineEntry:
+    """One dated line: a log line a finding cites, or a Warning event."""
+
+    time: str
+    origin: str  # the node, namespace/pod, or the object an event is about
+    path: str
+    line: int | None
+    text: str
+    rule_id: str = ""  # empty for an event no rule cited
+
+
+@dataclass(frozen=True)
 class Report:
     bundle: BundleInfo
     findings: tuple[Finding, ...]
@@ -98,6 +129,9 @@ class Report:
     generated_at: str
     tool_version: str
     rules_loaded: int
+    collect_next: tuple[CollectHint, ...] = ()
+    upgrade: UpgradeAdvice | None = None
+    timeline: tuple[TimelineEntry, ...] = ()
     schema_version: str = SCHEMA_VERSION
 
     def finding(self, rule_id: str) -> Finding:

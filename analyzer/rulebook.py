@@ -65,7 +65,7 @@ _LOG_KEYS = {
 }
 _REQUIRES_KEYS = {"rules", "sources", "optional"}
 #: names every template may use besides the rule's facts and the sources
-TEMPLATE_NAMES = frozenset({"versions", "metadata", "rule", "version_cmp"})
+TEMPLATE_NAMES = frozenset({"versions", "metadata", "rule", "version_cmp", "age_hours"})
 
 
 def _version_cmp(a: Any, b: Any) -> int | None:
@@ -113,7 +113,8 @@ class Rule:
     severity: str
     category: str
     description: str
-    path: str
+    path: str  # as shown in messages: rules/<category>/<id>.yaml
+    file: Path  # where it was read from
     when: Condition
     message: jinja2.Template
     remediation: jinja2.Template
@@ -179,7 +180,7 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _check_keys(
+def check_keys(
     data: dict, allowed: dict[str, bool] | set[str], where: str, problems: _Problems
 ) -> None:
     for key in data:
@@ -216,8 +217,9 @@ def glob_to_regex(pattern: str) -> str:
 class _RuleParser:
     """Turns one rule file's data into a Rule, recording every problem it finds."""
 
-    def __init__(self, data: dict, path: str, stem: str, category: str) -> None:
+    def __init__(self, data: dict, path: str, file: Path, stem: str, category: str) -> None:
         self.data = data
+        self.file = file
         self.problems = _Problems(path)
         self.path = path
         self.stem = stem
@@ -228,7 +230,7 @@ class _RuleParser:
 
     def parse(self) -> Rule | None:
         data, problems = self.data, self.problems
-        _check_keys(data, _TOP_KEYS, "", problems)
+        check_keys(data, _TOP_KEYS, "", problems)
         rule_id = data.get("id")
         if rule_id is not None and rule_id != self.stem:
             problems.add("id", f"'{rule_id}' must equal the file name '{self.stem}'")
@@ -268,6 +270,7 @@ class _RuleParser:
             category=self.category,
             description=data["description"].strip(),
             path=self.path,
+            file=self.file,
             when=when,
             message=message,
             remediation=remediation,
@@ -322,7 +325,7 @@ class _RuleParser:
         if not isinstance(value, dict):
             self.problems.add("requires", "must be a mapping with rules, sources, optional")
             return [], set(), set()
-        _check_keys(value, _REQUIRES_KEYS, "requires.", self.problems)
+        check_keys(value, _REQUIRES_KEYS, "requires.", self.problems)
         lists = {}
         for key in _REQUIRES_KEYS:
             items = value.get(key) or []
@@ -351,7 +354,7 @@ class _RuleParser:
             if not isinstance(entry, dict):
                 self.problems.add(where, "must be a mapping")
                 continue
-            _check_keys(entry, _LOG_KEYS, f"{where}.", self.problems)
+            check_keys(entry, _LOG_KEYS, f"{where}.", self.problems)
             name, source = entry.get("name"), entry.get("source")
             if not self._new_name(name, f"{where}.name"):
                 continue
@@ -496,7 +499,7 @@ def parse_rule_file(path: Path, root: Path) -> tuple[Rule | None, list[str]]:
         return None, [f"{shown}: a rule file must hold a mapping"]
     relative = path.relative_to(root)
     category = relative.parts[0] if len(relative.parts) > 1 else "general"
-    parser = _RuleParser(data, shown, path.name[: -len(RULE_SUFFIX)], category)
+    parser = _RuleParser(data, shown, path, path.name[: -len(RULE_SUFFIX)], category)
     rule = parser.parse()
     return rule, parser.problems.lines
 

@@ -130,3 +130,24 @@ def test_query_functions():
     ]
     assert compile_query("items(nodes[0].g)[?value == `false`].key").search(data) == ["A"]
     assert compile_query("lower('ABC')").search({}) == "abc"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("!a[].b", "'!' applies only to the name right after it"),
+        ("x[?!y[].z]", "'!' applies only to the name right after it"),
+        ("!a.b", "'!' applies only to the name right after it"),
+        ("[a, b][][?c]", "write '[] | [?...]'"),
+    ],
+)
+def test_jmespath_pitfalls_are_refused(text, hint):
+    from analyzer.query import QueryError
+
+    with pytest.raises(QueryError, match=re.escape(hint)):
+        compile_query(text)
+
+
+def test_the_intended_forms_pass():
+    for text in ("!(a[].b)", "[a, b][] | [?c]", "x[?!(y[].z)]", "a[][].b", "!a", "a && !b"):
+        compile_query(text)

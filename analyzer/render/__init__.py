@@ -64,6 +64,27 @@ def to_dict(report: Report) -> dict[str, Any]:
             for rc in report.root_causes
         ],
         "findings": [_finding_dict(f) for f in report.findings],
+        "collect_next": [{"how": c.how, "rule_ids": list(c.rule_ids)} for c in report.collect_next],
+        "upgrade": (
+            {
+                "product": report.upgrade.product,
+                "version": report.upgrade.version,
+                "fixes": list(report.upgrade.fixes),
+            }
+            if report.upgrade
+            else None
+        ),
+        "timeline": [
+            {
+                "time": t.time,
+                "origin": t.origin,
+                "path": t.path,
+                "line": t.line,
+                "text": t.text,
+                "rule_id": t.rule_id or None,
+            }
+            for t in report.timeline
+        ],
     }
 
 
@@ -83,6 +104,7 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "remediation": finding.remediation,
         "references": list(finding.references),
         "skip_kind": finding.skip_kind,
+        "collect": finding.collect,
         "explains": list(finding.explains),
         "explained_by": list(finding.explained_by),
         "fixed_in": finding.fixed_in,

@@ -1,0 +1,321 @@
+"""Rule tests as data: ``rules/<category>/<id>.test.yaml`` beside each rule.
+
+A case names a fixture bundle (``fixtures/bundles/<name>``) and may change it inline: write
+files, append lines to logs, add objects to a List dump, set a field of an object, remove
+files. The changed bundle is written to a private temporary folder, analyzed with the whole
+rule book (so dependencies and causal links behave as in a real run), and the rule's outcome
+is compared with what the case expects::
+
+    cases:
+      - name: fires-on-a-faulted-volume
+        fixture: healthy-v161
+        add_items:
+          yamls/namespaced/longhorn-system/longhorn.io/v1beta2/volumes.yaml:
+            - {apiVersion: longhorn.io/v1beta2, kind: Volume, metadata: {name: pvc-1}, ...}
+        append:
+          nodes/hv-node1/logs/kernel.log: |
+            Nov 03 16:40:00 hv-node1 kernel: ...
+        set:
+          - file: yamls/cluster/v1/nodes.yaml
+            name: hv-node2
+            path: status.conditions[type=Ready].status
+            value: "Unknown"
+        remove: [nodes/hv-node3]
+        expect: fail                  # fail | warn | pass | skip | error | fired
+        message_contains: ["pvc-1"]
+        evidence_contains: ["volumes.yaml"]
+        root_cause: true              # or: explained_by: [replica-failed]
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from analyzer.engine import analyze
+from analyzer.report import Finding, Report
+from analyzer.rulebook import TEST_SUFFIX, RuleBook, check_keys
+
+_CASE_KEYS = {
+    "name": True,
+    "fixture": True,
+    "expect": True,
+    "files": False,
+    "append": False,
+    "add_items": False,
+    "set": False,
+    "remove": False,
+    "message_contains": False,
+    "evidence_contains": False,
+    "root_cause": False,
+    "explained_by": False,
+    "skip_kind": False,
+}
+_SET_KEYS = {"file": True, "name": True, "path": True, "value": True}
+_EXPECT = ("fail", "warn", "pass", "skip", "error", "fired")
+_SEGMENT = re.compile(
+    r"^(?P<key>[^\[\]]+)(?:\[(?P<index>\d+)\]|\[(?P<field>\w+)=(?P<value>[^\]]*)\])?$"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    rule_id: str
+    name: str
+    source: str  # the test file, for messages
+    fixture: str
+    expect: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    message_contains: tuple[str, ...] = ()
+    evidence_contains: tuple[str, ...] = ()
+    root_cause: bool | None = None
+    explained_by: tuple[str, ...] | None = None
+    skip_kind: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule_id}::{self.name}"
+
+    @property
+    def fires(self) -> bool:
+        return self.expect in ("fail", "warn", "fired")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: Case
+    ok: bool
+    why: str = ""
+
+
+class _Problems(list):
+    def add(self, where: str, message: str) -> None:
+        self.append(f"{where}: {message}")
+
+
+def test_file(rule_path: Path) -> Path:
+    return rule_path.with_name(rule_path.name[: -len(".yaml")] + TEST_SUFFIX)
+
+
+def load_cases(book: RuleBook) -> tuple[list[Case], list[str]]:
+    """Every case of every rule, and the problems found (each naming file and field)."""
+    cases: list[Case] = []
+    problems = _Problems()
+    for rule in book.rules.values():
+        path = test_file(rule.file)
+        shown = f"{Path(rule.path).parent.as_posix()}/{path.name}"
+        if not path.is_file():
+            problems.add(rule.path, f"no test cases ({path.name} is missing)")
+            continue
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            problems.add(shown, f"cannot read: {str(exc).splitlines()[0]}")
+            continue
+        found = _parse_cases(rule.id, shown, data, problems)
+        if found and not any(c.fires for c in found):
+            problems.add(shown, "no case where the rule fires (expect: fail, warn or fired)")
+        if found and all(c.fires for c in found):
+            problems.add(shown, "no case where the rule does not fire (expect: pass or skip)")
+        cases += found
+    return cases, list(problems)
+
+
+def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> list[Case]:
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list) or not data["cases"]:
+        problems.add(shown, "must hold a non-empty list 'cases'")
+        return []
+    cases, names = [], set()
+    for i, raw in enumerate(data["cases"]):
+        where = f"{shown} -> cases[{i}]"
+        if not isinstance(raw, dict):
+            problems.add(where, "must be a mapping")
+            continue
+        before = len(problems)
+        check_keys(raw, _CASE_KEYS, "", _Prefixed(problems, where))
+        if raw.get("expect") not in _EXPECT:
+            problems.add(
+                f"{where}.expect", f"'{raw.get('expect')}' is not one of {', '.join(_EXPECT)}"
+            )
+        for j, item in enumerate(raw.get("set") or []):
+            if not isinstance(item, dict):
+                problems.add(f"{where}.set[{j}]", "must be a mapping")
+            else:
+                check_keys(item, _SET_KEYS, "", _Prefixed(problems, f"{where}.set[{j}]"))
+        if raw.get("name") in names:
+            problems.add(f"{where}.name", f"'{raw.get('name')}' is used twice")
+        if len(problems) > before:
+            continue
+        names.add(raw["name"])
+        cases.append(
+            Case(
+                rule_id=rule_id,
+                name=str(raw["name"]),
+                source=shown,
+                fixture=str(raw["fixture"]),
+                expect=raw["expect"],
+                changes={
+                    k: raw[k] for k in ("files", "append", "add_items", "set", "remove") if k in raw
+                },
+                message_contains=tuple(raw.get("message_contains") or ()),
+                evidence_contains=tuple(raw.get("evidence_contains") or ()),
+                root_cause=raw.get("root_cause"),
+                explained_by=tuple(raw["explained_by"]) if "explained_by" in raw else None,
+                skip_kind=raw.get("skip_kind"),
+            )
+        )
+    return cases
+
+
+class _Prefixed:
+    """Adapts the rulebook's key checker to report under a case's breadcrumb."""
+
+    def __init__(self, problems: _Problems, where: str) -> None:
+        self.problems, self.where = problems, where
+
+    def add(self, field_name: str, message: str) -> None:
+        self.problems.add(f"{self.where}.{field_name}", message)
+
+
+def _list_dump(items: list[Any]) -> str:
+    return yaml.safe_dump(
+        {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": "1"}},
+        sort_keys=True,
+    )
+
+
+def _set_field(obj: Any, dotted: str, value: Any) -> None:
+    """Set ``a.b[2].c`` or ``status.conditions[type=Ready].status`` in ``obj``."""
+    parts = dotted.split(".")
+    for position, part in enumerate(parts):
+        match = _SEGMENT.match(part)
+        if not match:
+            raise ValueError(f"bad path segment '{part}'")
+        last = position == len(parts) - 1
+        key = match["key"]
+        if match["index"] is None and match["field"] is None:
+            if last:
+                obj[key] = value
+                return
+            obj = obj.setdefault(key, {})
+            continue
+        items = obj.setdefault(key, [])
+        if match["index"] is not None:
+            target_index = int(match["index"])
+        else:
+            target_index = next(
+                (
+                    i
+                    for i, item in enumerate(items)
+                    if str(item.get(match["field"])) == match["value"]
+                ),
+                None,
+            )
+            if target_index is None:
+                raise ValueError(f"no item with {match['field']}={match['value']} in {key}")
+        if last:
+            items[target_index] = value
+            return
+        obj = items[target_index]
+
+
+def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
+    """Write the case's bundle (fixture plus changes) under ``dest``."""
+    base = fixtures / case.fixture
+    if not base.is_dir():
+        raise ValueError(f"fixture '{case.fixture}' not found in {fixtures}")
+    root = dest / case.fixture
+    shutil.copytree(base, root)
+    changes = case.changes
+    for rel in changes.get("remove") or []:
+        target = root / rel
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    for rel, content in (changes.get("files") or {}).items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, list):
+            target.write_text(_list_dump(content))
+        elif isinstance(content, dict):
+            target.write_text(yaml.safe_dump(content, sort_keys=True))
+        else:
+            target.write_text(str(content))
+    for rel, text in (changes.get("append") or {}).items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(str(text) if str(text).endswith("\n") else f"{text}\n")
+    for rel, items in (changes.get("add_items") or {}).items():
+        target = root / rel
+        existing = yaml.safe_load(target.read_text()) if target.exists() else None
+        current = (existing or {}).get("items") or []
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(_list_dump(current + list(items)))
+    for edit in changes.get("set") or []:
+        target = root / edit["file"]
+        data = yaml.safe_load(target.read_text())
+        item = next(
+            (
+                i
+                for i in data.get("items") or []
+                if (i.get("metadata") or {}).get("name") == edit["name"]
+            ),
+            None,
+        )
+        if item is None:
+            raise ValueError(f"no object named {edit['name']} in {edit['file']}")
+        _set_field(item, edit["path"], edit["value"])
+        target.write_text(yaml.safe_dump(data, sort_keys=True))
+    return root
+
+
+def check(case: Case, report: Report) -> str:
+    """Why the outcome differs from what the case expects ("" if it does not)."""
+    finding: Finding = report.finding(case.rule_id)
+    got = finding.status
+    if (case.expect == "fired" and not finding.fired) or case.expect not in ("fired", got):
+        detail = f": {finding.message}" if finding.message and not finding.fired else ""
+        return f"expected {case.expect}, got {got}{detail}"
+    # Messages are wrapped by their templates: compare with whitespace collapsed.
+    message = " ".join(finding.message.split())
+    for text in case.message_contains:
+        if " ".join(text.split()) not in message:
+            return f"message lacks {text!r}: {message!r}"
+    cited = [f"{e.location()} {e.excerpt}" for e in finding.evidence]
+    for text in case.evidence_contains:
+        if not any(text in c for c in cited):
+            return f"no evidence contains {text!r}: {cited}"
+    roots = [rc.rule_id for rc in report.root_causes]
+    if case.root_cause is not None and (case.rule_id in roots) != case.root_cause:
+        return f"expected root_cause {case.root_cause}; root causes are {roots}"
+    if case.explained_by is not None and tuple(sorted(case.explained_by)) != tuple(
+        sorted(finding.explained_by)
+    ):
+        return f"expected explained_by {list(case.explained_by)}, got {list(finding.explained_by)}"
+    if case.skip_kind is not None and finding.skip_kind != case.skip_kind:
+        return f"expected skip_kind {case.skip_kind}, got {finding.skip_kind}"
+    return ""
+
+
+def run_case(case: Case, book: RuleBook, fixtures: Path) -> CaseResult:
+    """Build the case's bundle in a private temporary folder, analyze it, check the outcome."""
+    with tempfile.TemporaryDirectory(prefix="bundle-analyzer-case-") as work:
+        try:
+            bundle = materialize(case, fixtures, Path(work))
+        except (ValueError, OSError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+            return CaseResult(case, False, f"{case.source}: cannot build the bundle: {exc}")
+        why = check(case, analyze(bundle, book))
+    return CaseResult(case, not why, why)
+
+
+def default_fixtures(book: RuleBook) -> Path:
+    """Fixtures beside the rule pack: <rules>/../fixtures/bundles."""
+    return book.root.resolve().parent / "fixtures" / "bundles"

@@ -1,0 +1,429 @@
+"""The machinery every source shares: the registry, caching, citing, YAML dumps, node zips.
+
+A source is a function registered with ``@source(name, description)``; it receives the
+``Sources`` of one bundle and returns records. ``Sources`` builds each source on first use
+and keeps it for the run, parses a YAML file only when some source asks for it (and then
+once), and remembers where every record came from so that whatever a rule's query selects
+can be cited as file and line without the rule naming a path.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from analyzer.bundle import NESTED, Bundle
+from analyzer.bundle.logscan import line_blocks
+from analyzer.bundle.timestamps import iso, parse_rfc3339
+from analyzer.bundle.yamlfile import ObjectList, YamlFileError, load_document, load_list
+from analyzer.errors import BundleError
+from analyzer.report import BundleInfo, Evidence, NodeInfo
+
+_READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
+
+
+class SourceMissing(Exception):
+    """The bundle does not hold a source: what is absent, and how to collect it."""
+
+    def __init__(self, reason: str, collect: str | None = None) -> None:
+        super().__init__(reason)
+        self.collect = collect
+
+
+#: how to get what a bundle lacks, for the report's "what to collect next"
+REGENERATE = (
+    "Generate a new support bundle (Harvester UI: Support > Generate Support Bundle); if a "
+    "part keeps failing, bundleGenerationError.log in the new bundle says why."
+)
+NODE_ZIPS = (
+    "Node zips come only from nodes that are Ready while the bundle is made, and the collector "
+    "waits at most support-bundle-node-collection-timeout minutes (Harvester setting, v1.3+): "
+    "bring the node back or raise the timeout, then generate a new bundle. For a node that stays "
+    "down, collect on the node itself: journalctl -u rke2-server -u rke2-agent -u rancherd "
+    "-u rancher-system-agent, and /var/lib/rancher/rke2/agent/logs/kubelet.log."
+)
+
+
+def collect_namespace(namespace: str) -> str:
+    return (
+        f"Add {namespace} to the support-bundle-namespaces setting (Harvester UI: Advanced > "
+        "Settings), then generate a new bundle."
+    )
+
+
+#: name -> description, for documentation and validation of rule expressions
+SOURCES: dict[str, str] = {
+    "objects": 'objects of any kind: objects."<group>/<plural>[@<namespace>]" (core: "pods")',
+}
+_BUILDERS: dict[str, Callable[[Sources], Any]] = {}
+#: sources log matchers read; globs are over logical names
+LOG_SOURCES = {
+    "pod_logs": "logs/<namespace>/<pod>/<container>.log[.1], matched as <namespace>/<pod>/<file>",
+    "node_logs": "logs/ of each node zip (journal, kubelet, console ...), matched as <node>/<file>",
+    "bundle_logs": "the bundle's own top-level logs, e.g. bundleGenerationError.log",
+}
+KIND_KEY = re.compile(
+    r"^(?:(?P<group>[a-z0-9.-]+)/)?(?P<plural>[a-z0-9]+)(?:@(?P<ns>[a-z0-9.-]+))?$"
+)
+_API_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_NAME_TIME = re.compile(r"_(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")
+
+
+def source(name: str, description: str) -> Callable:
+    """Register a builder of the source ``name`` (its record fields in ``description``)."""
+
+    def register(build: Callable[[Sources], Any]) -> Callable[[Sources], Any]:
+        SOURCES[name] = description
+        _BUILDERS[name] = build
+        return build
+
+    return register
+
+
+def dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...``, or None where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _api_version_rank(version: str) -> tuple[int, int, int]:
+    """Kubernetes version priority: v1 > v1beta2 > v1beta1 > v1alpha1 (higher is preferred)."""
+    match = _API_VERSION.match(version)
+    if not match:
+        return (-1, 0, 0)
+    stability = {"alpha": 0, "beta": 1, None: 2}[match.group(2)]
+    return (stability, int(match.group(1)), int(match.group(3) or 0))
+
+
+class Sources:
+    """The logical sources of one bundle, built on demand and kept for the run."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self._values: dict[str, Any] = {}
+        self._missing: dict[str, SourceMissing] = {}
+        self._lists: dict[str, ObjectList | str] = {}
+        self._refs: dict[int, Evidence] = {}
+        self._index: dict[tuple[str, str], list[tuple[str | None, str, str]]] | None = None
+        self._namespaces: set[str] = set()
+        self._node_roots: dict[str, str] | None = None
+        self._created_at: datetime | bool | None = False
+        self.version_refs: dict[str, Evidence] = {}
+        #: files that could not be read, for the report's collection notes
+        self.notes: list[str] = []
+
+    # -- generic access -------------------------------------------------------------------------
+    def _cached(self, key: str, build: Callable[[], Any]) -> Any:
+        if key in self._missing:
+            raise self._missing[key]
+        if key not in self._values:
+            try:
+                self._values[key] = build()
+            except SourceMissing as exc:
+                self._missing[key] = exc
+                raise
+        return self._values[key]
+
+    def get(self, name: str) -> Any:
+        """The value of a named source (not ``objects``); SourceMissing if the bundle lacks it."""
+        return self._cached(name, lambda: _BUILDERS[name](self))
+
+    def cite(self, value: Any) -> Evidence | None:
+        """Where a record returned by a source came from, if it is one."""
+        return self._refs.get(id(value))
+
+    def remember(
+        self, value: Any, path: str, line: int | None, excerpt: str, time: str | None = None
+    ) -> Any:
+        """Record where ``value`` came from, so that citing it later gives file and line."""
+        self._refs[id(value)] = Evidence(path, line, excerpt, time)
+        return value
+
+    def note(self, text: str) -> None:
+        """A file that could not be read, or something the reader had to skip."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def created_at(self) -> datetime | None:
+        """When the bundle was made: metadata, else the time in the bundle's name."""
+        if self._created_at is False:
+            try:
+                stamp = parse_rfc3339(str(self.get("metadata").get("created_at") or ""))
+            except SourceMissing:
+                stamp = None
+            if stamp is None:
+                match = _NAME_TIME.search(self.bundle.name)
+                if match:
+                    stamp = parse_rfc3339(f"{match[1]}T{match[2]}:{match[3]}:{match[4]}Z")
+            self._created_at = stamp
+        return self._created_at  # type: ignore[return-value]
+
+    def age_hours(self, timestamp: Any) -> float | None:
+        """Hours from ``timestamp`` to the bundle's creation (negative: after it)."""
+        created, stamp = (
+            self.created_at(),
+            parse_rfc3339(timestamp if isinstance(timestamp, str) else None),
+        )
+        if created is None or stamp is None:
+            return None
+        return round((created - stamp).total_seconds() / 3600, 3)
+
+    # -- YAML dumps ------------------------------------------------------------------------------
+    def _yaml_index(self) -> dict[tuple[str, str], list[tuple[str | None, str, str]]]:
+        """(group, plural) -> [(namespace, api version, path)], from the yamls/ file names."""
+        if self._index is None:
+            index: dict[tuple[str, str], list[tuple[str | None, str, str]]] = {}
+            for path in self.bundle.files():
+                parts = path.split("/")
+                if len(parts) < 4 or parts[0] != "yamls" or not path.endswith(".yaml"):
+                    continue
+                if parts[1] == "cluster":
+                    namespace, rest = None, parts[2:]
+                elif parts[1] == "namespaced" and len(parts) >= 5:
+                    namespace, rest = parts[2], parts[3:]
+                else:
+                    continue
+                if len(rest) == 2:
+                    group, version, filename = "", rest[0], rest[1]
+                elif len(rest) == 3:
+                    group, version, filename = rest
+                else:
+                    continue
+                index.setdefault((group, filename[: -len(".yaml")]), []).append(
+                    (namespace, version, path)
+                )
+                if namespace:
+                    self._namespaces.add(namespace)
+            self._index = index
+        return self._index
+
+    def namespaces(self) -> set[str]:
+        """The namespaces the bundle holds objects of (``yamls/namespaced/<ns>/``)."""
+        self._yaml_index()
+        return self._namespaces
+
+    def _load_list(self, path: str) -> ObjectList:
+        cached = self._lists.get(path)
+        if cached is None:
+            try:
+                with self.bundle.open(path) as stream:
+                    cached = load_list(stream)
+            except YamlFileError as exc:
+                cached = f"{path}: {exc}"
+            except _READ_ERRORS as exc:
+                cached = f"{path}: cannot read ({exc})"
+            if isinstance(cached, str):
+                self.note(cached)
+            self._lists[path] = cached
+        if isinstance(cached, str):
+            raise SourceMissing(cached, REGENERATE)
+        return cached
+
+    def kind(self, key: str) -> list[dict[str, Any]]:
+        """Objects of one kind: ``"longhorn.io/volumes"``, ``"pods@kube-system"``, ``"nodes"``.
+
+        Only the server-preferred version of a group is dumped, and it changes between
+        releases (Longhorn v1beta1 -> v1beta2): any version is accepted, the highest wins.
+        A kind without a file means zero objects (newer collectors write no empty files);
+        a namespace without any file was not collected, which is reported as missing.
+        """
+        return self._cached(f"objects:{key}", lambda: self._build_kind(key))
+
+    def _build_kind(self, key: str) -> list[dict[str, Any]]:
+        match = KIND_KEY.match(key)
+        if not match:
+            raise SourceMissing(f"'{key}' is not a kind (expected <group>/<plural>[@<namespace>])")
+        group, plural, namespace = match["group"] or "", match["plural"], match["ns"]
+        index = self._yaml_index()
+        if not index:
+            raise SourceMissing("the bundle has no Kubernetes objects (yamls/)", REGENERATE)
+        if namespace and namespace not in self._namespaces:
+            raise SourceMissing(
+                f"namespace {namespace} was not collected (no yamls/namespaced/{namespace}/)",
+                collect_namespace(namespace),
+            )
+        chosen: dict[str | None, tuple[str, str]] = {}
+        for ns, version, path in index.get((group, plural), []):
+            if namespace is not None and ns != namespace:
+                continue
+            if ns not in chosen or _api_version_rank(version) > _api_version_rank(chosen[ns][0]):
+                chosen[ns] = (version, path)
+        items: list[dict[str, Any]] = []
+        for _, path in sorted(chosen.values(), key=lambda vp: vp[1]):
+            loaded = self._load_list(path)
+            for item, line in zip(loaded.items, loaded.lines, strict=True):
+                name = dig(item, "metadata", "name") or "?"
+                ns = dig(item, "metadata", "namespace")
+                label = f"{item.get('kind') or plural} {ns + '/' if ns else ''}{name}"
+                items.append(self.remember(item, path, line, label))
+        return items
+
+    def require_kind(self, key: str, expected: str) -> list[dict[str, Any]]:
+        """Like ``kind``, but a kind with no file at all is missing (``expected`` names it)."""
+        group, _, plural = key.partition("@")[0].rpartition("/")
+        if (group, plural) not in self._yaml_index():
+            raise SourceMissing(f"{expected} is not in the bundle", REGENERATE)
+        return self.kind(key)
+
+    def document(self, path: str) -> Any:
+        """A small YAML/JSON file (metadata, configs), or None with a note if unreadable."""
+        try:
+            with self.bundle.open(path) as stream:
+                return load_document(stream)
+        except YamlFileError as exc:
+            self.note(f"{path}: {exc}")
+        except _READ_ERRORS as exc:
+            self.note(f"{path}: cannot read ({exc})")
+        return None
+
+    def line_of(self, path: str, needle: str) -> int | None:
+        """The first line of ``path`` containing ``needle``."""
+        try:
+            with self.bundle.open(path) as stream:
+                for first, block in line_blocks(stream):
+                    at = block.find(needle.encode())
+                    if at >= 0:
+                        return first + block.count(b"\n", 0, at)
+        except _READ_ERRORS:
+            return None
+        return None
+
+    def last_line(self, path: str) -> tuple[int, str] | None:
+        """The number and text of the last non-empty line of ``path`` (read as a stream)."""
+        found = None
+        try:
+            with self.bundle.open(path) as stream:
+                for first, block in line_blocks(stream):
+                    lines = block.split(b"\n")[:-1]
+                    for offset in range(len(lines) - 1, -1, -1):
+                        if lines[offset].strip():
+                            found = (first + offset, lines[offset])
+                            break
+        except _READ_ERRORS:
+            return None
+        if found is None:
+            return None
+        return found[0], found[1].decode("utf-8", "replace").rstrip("\r")[:1000]
+
+    # -- node zips --------------------------------------------------------------------------------
+    def node_roots(self) -> dict[str, str]:
+        """node name -> path prefix of its files (``nodes/n.zip!/n/`` or ``nodes/n/``)."""
+        if self._node_roots is None:
+            roots: dict[str, str] = {}
+            for path in self.bundle.files():
+                parts = path.split("/")
+                if len(parts) == 2 and parts[0] == "nodes" and parts[1].endswith(".zip"):
+                    roots[parts[1][: -len(".zip")]] = path + NESTED
+                elif len(parts) > 2 and parts[0] == "nodes":
+                    roots.setdefault(parts[1], f"nodes/{parts[1]}/")
+            for node, prefix in list(roots.items()):
+                if prefix.endswith(NESTED):
+                    roots[node] = self._nested_root(prefix)
+            self._node_roots = {n: p for n, p in sorted(roots.items()) if p}
+        return self._node_roots
+
+    def _nested_root(self, prefix: str) -> str:
+        outer = prefix[: -len(NESTED)]
+        try:
+            inner = self.bundle.nested(outer).files()
+        except BundleError as exc:
+            self.note(str(exc))
+            return ""
+        tops = {name.split("/", 1)[0] for name in inner if "/" in name}
+        # Node zips hold one folder named after the node; use whatever single folder is there.
+        return prefix + (tops.pop() + "/" if len(tops) == 1 else "")
+
+    def node_files(self, node: str) -> list[str]:
+        prefix = self.node_roots()[node]
+        if NESTED in prefix:
+            outer, inner_prefix = prefix.split(NESTED, 1)
+            return [
+                f"{outer}{NESTED}{name}"
+                for name in self.bundle.nested(outer).files()
+                if name.startswith(inner_prefix)
+            ]
+        return [f for f in self.bundle.files() if f.startswith(prefix)]
+
+    def require_node_zips(self) -> dict[str, str]:
+        roots = self.node_roots()
+        if not roots:
+            raise SourceMissing("the bundle has no node zips (nodes/<node>.zip)", NODE_ZIPS)
+        return roots
+
+    # -- logs ---------------------------------------------------------------------------------
+    def log_files(self, source: str) -> list[tuple[str, str]]:
+        """(logical name, path) of every file of a log source, sorted by logical name."""
+        return self._cached(f"logs:{source}", lambda: self._list_log_files(source))
+
+    def _list_log_files(self, source: str) -> list[tuple[str, str]]:
+        if source == "pod_logs":
+            files = [(f[len("logs/") :], f) for f in self.bundle.files() if f.startswith("logs/")]
+            if not files:
+                raise SourceMissing("the bundle has no pod logs (logs/)", REGENERATE)
+            return files
+        if source == "node_logs":
+            files = []
+            for node, prefix in self.require_node_zips().items():
+                for path in self.node_files(node):
+                    if path.startswith(prefix + "logs/"):
+                        files.append((f"{node}/{path[len(prefix) + len('logs/') :]}", path))
+            return sorted(files)
+        if source == "bundle_logs":
+            return [(f, f) for f in self.bundle.files() if "/" not in f and f.endswith(".log")]
+        raise SourceMissing(f"unknown log source {source}")
+
+    def origin(self, path: str) -> str:
+        """Where a file comes from, for people: the node, the namespace/pod, or the path."""
+        for node, prefix in self.node_roots().items():
+            if path.startswith(prefix):
+                return node
+        parts = path.split("/")
+        return f"{parts[1]}/{parts[2]}" if parts[0] == "logs" and len(parts) >= 4 else path
+
+    def log_origin(self, source: str, path: str) -> dict[str, Any]:
+        """Which node, or which namespace/pod, a log file belongs to."""
+        if source == "node_logs":
+            for node, prefix in self.node_roots().items():
+                if path.startswith(prefix):
+                    return {"node": node, "file": path[len(prefix) + len("logs/") :]}
+            return {"node": None, "file": path}
+        parts = path.split("/")
+        if source == "pod_logs" and len(parts) >= 4:
+            return {"namespace": parts[1], "pod": parts[2], "file": "/".join(parts[3:])}
+        return {"file": path}
+
+    # -- the cluster identity for the report header ----------------------------------------------
+    def bundle_info(self) -> BundleInfo:
+        versions = self.get("versions")
+        try:
+            nodes = self.get("nodes")
+        except SourceMissing:
+            nodes = []
+        return BundleInfo(
+            name=self.bundle.name,
+            sha256=self.bundle.sha256,
+            created_at=iso(self.created_at()),
+            kubernetes_version=versions["kubernetes"],
+            harvester_version=versions["harvester"],
+            rancher_version=versions["rancher"],
+            nodes=tuple(
+                NodeInfo(
+                    n["name"],
+                    n["ready"],
+                    n["kubelet_version"],
+                    n["os_image"],
+                    tuple(n["roles"]),
+                    n["has_node_zip"],
+                )
+                for n in sorted(nodes, key=lambda n: n["name"])
+            ),
+            notes=tuple(sorted(set(self.notes)))
+            + tuple(f"entry refused (link or unsafe name): {r}" for r in self.bundle.rejected),
+        )
