@@ -1,6 +1,7 @@
 """The command line: parse options, call the library, print, choose the exit code.
 
-Exit codes: 0 no finding at or above --fail-on; 1 there is one; 2 an error (the bundle cannot
+Exit codes: 0 no finding at or above --fail-on (or a rules command that found no problem);
+1 there is one (a finding, a lint problem, a failed rule test); 2 an error (the bundle cannot
 be read, a rule is invalid, bad usage), reported as one line on stderr, never a traceback.
 """
 
@@ -12,11 +13,25 @@ import click
 
 from analyzer.engine import analyze as run_analysis
 from analyzer.errors import AnalyzerError
+from analyzer.explain import explain
 from analyzer.render import FORMATS, render
 from analyzer.report import SEVERITIES, Report, severity_rank
-from analyzer.rulebook import default_rules_dir, load_rules
+from analyzer.rulebook import RuleBook, check_rules, default_rules_dir, load_rules
+from analyzer.ruledocs import GRAPH_FORMATS, rule_graph, rule_reference
+from analyzer.ruletest import Case, default_fixtures, load_cases, run_case
 
 _SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
+
+rules_option = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(path_type=Path),
+    help="Rule pack directory (default: the shipped rule pack).",
+)
+
+
+def _book(rules_dir: Path | None) -> RuleBook:
+    return load_rules(rules_dir or default_rules_dir())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,12 +55,7 @@ def cli() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to this file instead of stdout.",
 )
-@click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(path_type=Path),
-    help="Rule pack directory (default: the shipped rule pack).",
-)
+@rules_option
 @click.option(
     "--fail-on",
     type=click.Choice([*SEVERITIES, "none"]),
@@ -53,23 +63,130 @@ def cli() -> None:
     show_default=True,
     help="Exit 1 when a finding of this severity or worse fires.",
 )
+@click.option(
+    "--explain",
+    "explain_rule",
+    metavar="RULE_ID",
+    help="Instead of the report, show what one rule read and why it fired or not.",
+)
 def analyze(
-    bundle: Path, fmt: str | None, output: Path | None, rules_dir: Path | None, fail_on: str
+    bundle: Path,
+    fmt: str | None,
+    output: Path | None,
+    rules_dir: Path | None,
+    fail_on: str,
+    explain_rule: str | None,
 ) -> int:
     """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder."""
     fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower() if output else "", "md")
-    book = load_rules(rules_dir or default_rules_dir())
+    book = _book(rules_dir)
+    if explain_rule:
+        click.echo(explain(bundle, book, explain_rule), nl=False)
+        return 0
     report = run_analysis(bundle, book)
     text = render(report, fmt)
     if output is None:
         click.echo(text, nl=False)
     else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise AnalyzerError(f"cannot write {output}: {exc.strerror or exc}") from None
+        _write(output, text)
         click.echo(_summary_line(report, output), err=True)
     return _exit_code(report, fail_on)
+
+
+@cli.group()
+def rules() -> None:
+    """Work on the rule pack: list, lint, test, graph, docs."""
+
+
+@rules.command("list")
+@rules_option
+def list_rules(rules_dir: Path | None) -> int:
+    """One line per rule: id, severity, category, title."""
+    for rule in _book(rules_dir).rules.values():
+        click.echo(f"{rule.id:<34} {rule.severity:<9} {rule.category:<11} {rule.title}")
+    return 0
+
+
+@rules.command()
+@rules_option
+def lint(rules_dir: Path | None) -> int:
+    """Check every rule and its test cases; list each problem with file and field."""
+    book, problems = check_rules(rules_dir or default_rules_dir())
+    cases: list[Case] = []
+    if book is not None:
+        cases, case_problems = load_cases(book)
+        problems += case_problems
+    for problem in problems:
+        click.echo(problem)
+    if problems or book is None:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        return 1
+    click.echo(f"{len(book.rules)} rules and {len(cases)} test cases: no problem")
+    return 0
+
+
+@rules.command("test")
+@click.argument("rule_ids", nargs=-1)
+@rules_option
+@click.option(
+    "--fixtures",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Fixture bundles the cases name (default: <rules>/../fixtures/bundles).",
+)
+def run_tests(rule_ids: tuple[str, ...], rules_dir: Path | None, fixtures: Path | None) -> int:
+    """Run the test cases of RULE_IDS (default: every rule); show which failed and why."""
+    book = _book(rules_dir)
+    unknown = sorted(set(rule_ids) - set(book.rules))
+    if unknown:
+        raise AnalyzerError(f"unknown rule id(s): {', '.join(unknown)}")
+    cases, _ = load_cases(book)
+    selected = [c for c in cases if not rule_ids or c.rule_id in rule_ids]
+    failed = 0
+    for case in selected:
+        result = run_case(case, book, fixtures or default_fixtures(book))
+        failed += not result.ok
+        click.echo(f"PASS {case.id}" if result.ok else f"FAIL {case.id}: {result.why}")
+    click.echo(f"{len(selected) - failed} passed, {failed} failed", err=True)
+    return 1 if failed else 0
+
+
+@rules.command()
+@rules_option
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(GRAPH_FORMATS), default="mermaid", show_default=True
+)
+def graph(rules_dir: Path | None, fmt: str) -> int:
+    """The requires and explains graph of the rules, as Mermaid or DOT."""
+    click.echo(rule_graph(_book(rules_dir), fmt), nl=False)
+    return 0
+
+
+@rules.command()
+@rules_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Where to write (default: docs/rules.md beside the rule pack; - for stdout).",
+)
+def docs(rules_dir: Path | None, output: Path | None) -> int:
+    """Write the rule reference from the rules' own metadata."""
+    book = _book(rules_dir)
+    text = rule_reference(book)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return 0
+    target = output or book.root.resolve().parent / "docs" / "rules.md"
+    _write(target, text)
+    click.echo(f"wrote {target}", err=True)
+    return 0
+
+
+def _write(target: Path, text: str) -> None:
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise AnalyzerError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 def _summary_line(report: Report, output: Path) -> str:

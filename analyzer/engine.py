@@ -287,13 +287,15 @@ class Analysis:
             assert cond.query is not None
             value = cond.query.search(root, self.options)
             truthy = _truthy(value)
-            trace.add(cond.where, cond.query.text, value)
+            trace.add(f"{cond.where} ({'true' if truthy else 'false'})", cond.query.text, value)
             if truthy:
                 cited.append(value)
                 cited.extend(root[name] for name in sorted(cond.query.names) if name in root)
             return truthy
         if cond.op == "not":
-            return not self._holds(cond.children[0], root, trace, [])
+            holds = not self._holds(cond.children[0], root, trace, [])
+            trace.add(f"{cond.where} ({'true' if holds else 'false'})", "not", holds)
+            return holds
         results = (self._holds(child, root, trace, cited) for child in cond.children)
         # Evaluate every child (no short-circuit) so that --explain shows them all.
         values = list(results)
