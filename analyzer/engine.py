@@ -100,7 +100,8 @@ class Analysis:
         self.versions = self.sources.get("versions")
         self.created_at = self.sources.created_at()
         self.outcomes: dict[str, Finding] = {}
-        self.timeline: list[TimelineEntry] = []
+        #: dated evidence of fired rules, for the timeline
+        self.cited: list[tuple[Evidence, str]] = []
         self.traces: dict[str, Trace] = {}
         self._logs: dict[tuple[str, str], _LogResult] = {}
 
@@ -249,11 +250,7 @@ class Analysis:
         for value in cited:
             evidence += self._cite(value)
         evidence = list(dict.fromkeys(evidence))
-        self.timeline += [
-            TimelineEntry(e.time, self.sources.origin(e.path), e.path, e.line, e.excerpt, rule.id)
-            for e in evidence
-            if e.time
-        ]
+        self.cited += [(e, rule.id) for e in evidence if e.time]
         context = {
             **root,
             "versions": self.versions,
@@ -348,15 +345,22 @@ class Analysis:
         )
 
     def _collect_next(self, findings: list[Finding]) -> tuple[CollectHint, ...]:
-        """How to get what rules could not evaluate, and what collection-gap rules found."""
-        wanted: dict[str, list[str]] = {}
+        """What rules could not evaluate and what collection-gap rules found, and how to get it."""
+        wanted: dict[str, tuple[set[str], set[str]]] = {}
         for finding in findings:
-            how = finding.collect or (
-                finding.remediation if finding.fired and finding.category == "bundle" else None
-            )
-            if how:
-                wanted.setdefault(how, []).append(finding.rule_id)
-        return tuple(CollectHint(how, tuple(sorted(ids))) for how, ids in sorted(wanted.items()))
+            if finding.collect:
+                how, missing = finding.collect, finding.message
+            elif finding.fired and finding.category == "bundle":
+                how, missing = finding.remediation, " ".join(finding.message.split())
+            else:
+                continue
+            what, ids = wanted.setdefault(how, (set(), set()))
+            what.add(missing)
+            ids.add(finding.rule_id)
+        return tuple(
+            CollectHint(tuple(sorted(what)), how, tuple(sorted(ids)))
+            for how, (what, ids) in sorted(wanted.items())
+        )
 
     def _upgrade(self, findings: list[Finding]) -> UpgradeAdvice | None:
         """The newest release that the fired findings' rules name as their fix, if newer."""
@@ -374,8 +378,12 @@ class Analysis:
         return UpgradeAdvice("Harvester", best, tuple(every))
 
     def _timeline(self) -> tuple[TimelineEntry, ...]:
-        """Cited log lines and Warning events of all nodes, in time order, the latest kept."""
-        entries = set(self.timeline)
+        """Cited log lines and Warning events of all nodes, in time order, the latest kept.
+
+        A line is listed once: an event a rule cites carries that rule, a line cited by
+        several rules the first of them (in evaluation order).
+        """
+        entries: dict[tuple[str, int | None], TimelineEntry] = {}
         try:
             events = self.sources.get("events")
         except SourceMissing:
@@ -384,10 +392,25 @@ class Analysis:
             where = self.sources.cite(event)
             if event["type"] == "Warning" and where is not None and where.time:
                 origin = f"{event['kind']} {event['namespace'] or ''}/{event['name']}"
-                entries.add(
-                    TimelineEntry(where.time, origin, where.path, where.line, where.excerpt)
+                entries[(where.path, where.line)] = TimelineEntry(
+                    where.time, origin, where.path, where.line, where.excerpt
                 )
-        return tuple(sorted(entries)[-MAX_TIMELINE:])
+        for evidence, rule_id in self.cited:
+            key = (evidence.path, evidence.line)
+            known = entries.get(key)
+            if known is None:
+                origin = self.sources.origin(evidence.path)
+                entries[key] = TimelineEntry(
+                    evidence.time or "",
+                    origin,
+                    evidence.path,
+                    evidence.line,
+                    evidence.excerpt,
+                    rule_id,
+                )
+            elif not known.rule_id:
+                entries[key] = replace(known, rule_id=rule_id)
+        return tuple(sorted(entries.values())[-MAX_TIMELINE:])
 
     def _rank(self, rule_id: str) -> tuple[int, str]:
         return (severity_rank(self.book.rules[rule_id].severity), rule_id)

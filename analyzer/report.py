@@ -96,6 +96,7 @@ class RootCause:
 class CollectHint:
     """What the bundle lacks for some rules, and how to get it."""
 
+    missing: tuple[str, ...]
     how: str
     rule_ids: tuple[str, ...]
 

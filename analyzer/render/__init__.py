@@ -64,7 +64,10 @@ def to_dict(report: Report) -> dict[str, Any]:
             for rc in report.root_causes
         ],
         "findings": [_finding_dict(f) for f in report.findings],
-        "collect_next": [{"how": c.how, "rule_ids": list(c.rule_ids)} for c in report.collect_next],
+        "collect_next": [
+            {"missing": list(c.missing), "how": c.how, "rule_ids": list(c.rule_ids)}
+            for c in report.collect_next
+        ],
         "upgrade": (
             {
                 "product": report.upgrade.product,
@@ -152,6 +155,11 @@ def md_cell(text: Any) -> str:
     return md_text(" ".join(str(text).split())).replace("|", "\\|")
 
 
+def oneline(text: Any) -> str:
+    """Text on one line: for list items that would otherwise wrap in raw Markdown."""
+    return " ".join(str(text).split())
+
+
 def first_line(text: Any) -> str:
     lines = [line.strip() for line in str(text).strip().splitlines()]
     paragraph = []
@@ -197,6 +205,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(
+        oneline=oneline,
         md_code=md_code,
         md_text=md_text,
         md_cell=md_cell,
