@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import os
-import re
 import zipfile
 import zlib
 from collections.abc import Hashable, Iterator
@@ -27,7 +26,7 @@ import networkx as nx
 
 from analyzer._version import __version__
 from analyzer.bundle import Bundle, open_bundle
-from analyzer.bundle.logscan import HitSink, scan
+from analyzer.bundle.logscan import HitSink, LogPattern, Scanner
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
 from analyzer.query import options_for
@@ -125,7 +124,7 @@ class Analysis:
 
     # -- phase 2: one pass over the logs ---------------------------------------------------------
     def _scan_logs(self, rules: list[Rule]) -> None:
-        wanted: dict[str, dict[Hashable, re.Pattern[bytes]]] = {}
+        wanted: dict[str, dict[Hashable, LogPattern]] = {}
         for rule in rules:
             for matcher in rule.logs:
                 key = (rule.id, matcher.name)
@@ -142,10 +141,11 @@ class Analysis:
                 if not result.files:
                     result.missing = f"no {matcher.source} file matches {', '.join(matcher.files)}"
         sinks: dict[Hashable, HitSink] = {key: result.sink for key, result in self._logs.items()}
+        scanner = Scanner()
         for path in sorted(wanted):
             try:
                 with self.bundle.open(path) as stream:
-                    scan(stream, path, wanted[path], sinks)
+                    scanner.scan(stream, path, wanted[path], sinks)
             except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 self.sources.notes.append(f"{path}: cannot read ({exc})")
 

@@ -22,6 +22,7 @@ import yaml
 from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern
 from analyzer.errors import RuleError
 from analyzer.query import Query, QueryError, compile_query
 from analyzer.report import SEVERITIES
@@ -60,6 +61,7 @@ _LOG_KEYS = {
     "source": True,
     "files": True,
     "pattern": True,
+    "exclude": False,
     "min": False,
     "optional": False,
 }
@@ -87,7 +89,7 @@ class LogMatcher:
     source: str
     files: tuple[str, ...]
     pattern: str
-    regex: re.Pattern[bytes]
+    regex: LogPattern
     min: int
     optional: bool
     file_regex: re.Pattern[str]
@@ -368,11 +370,15 @@ class _RuleParser:
             if not files or not all(isinstance(f, str) for f in files):
                 self.problems.add(f"{where}.files", "must be a glob or a list of globs")
                 continue
-            pattern = entry.get("pattern")
-            try:
-                regex = re.compile(str(pattern).encode(), re.MULTILINE)
-            except re.error as exc:
-                self.problems.add(f"{where}.pattern", f"invalid regex: {exc}")
+            compiled = {}
+            for key in ("pattern", "exclude"):
+                if key not in entry:
+                    continue
+                try:
+                    compiled[key] = compile_pattern(str(entry[key]))
+                except PatternError as exc:
+                    self.problems.add(f"{where}.{key}", f"invalid regex: {exc}")
+            if "pattern" not in compiled:
                 continue
             minimum = entry.get("min", 1)
             if not isinstance(minimum, int) or minimum < 1:
@@ -384,8 +390,8 @@ class _RuleParser:
                     name=name,
                     source=source,
                     files=tuple(files),
-                    pattern=str(pattern),
-                    regex=regex,
+                    pattern=str(entry["pattern"]),
+                    regex=LogPattern(compiled["pattern"], compiled.get("exclude")),
                     min=minimum,
                     optional=bool(entry.get("optional", False)),
                     file_regex=re.compile("|".join(f"(?:{glob_to_regex(f)})$" for f in files)),

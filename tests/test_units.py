@@ -8,7 +8,14 @@ import re
 import pytest
 
 from analyzer.bundle import logscan
-from analyzer.bundle.logscan import HitSink, line_blocks, scan
+from analyzer.bundle.logscan import (
+    HitSink,
+    LogPattern,
+    PatternError,
+    compile_pattern,
+    line_blocks,
+    scan,
+)
 from analyzer.bundle.timestamps import iso, line_time, parse_rfc3339
 from analyzer.query import compile_query
 from analyzer.versions import VersionRange, compare_versions, parse_version
@@ -68,14 +75,15 @@ def test_yearless_lines_without_a_reference_have_no_time():
     assert line_time("Jan 05 09:59:00 n1 rke2[1]: x", None) is None
 
 
-def hits(data: bytes, **patterns: str) -> dict[str, HitSink]:
+def hits(data: bytes, exclude: str | None = None, **patterns: str) -> dict[str, HitSink]:
     sinks: dict = {}
-    scan(
-        io.BytesIO(data),
-        "f.log",
-        {k: re.compile(v.encode(), re.M) for k, v in patterns.items()},
-        sinks,
-    )
+    compiled = {
+        k: LogPattern(compile_pattern(v), compile_pattern(exclude) if exclude else None)
+        for k, v in patterns.items()
+    }
+    scan(io.BytesIO(data), "f.log", compiled, sinks)
+    for key in patterns:
+        sinks.setdefault(key, HitSink())
     return sinks
 
 
@@ -151,3 +159,19 @@ def test_jmespath_pitfalls_are_refused(text, hint):
 def test_the_intended_forms_pass():
     for text in ("!(a[].b)", "[a, b][] | [?c]", "x[?!(y[].z)]", "a[][].b", "!a", "a && !b"):
         compile_query(text)
+
+
+def test_exclude_skips_lines():
+    sink = hits(b"error a\nerror benign b\nerror c\n", exclude="benign", e="error")["e"]
+    assert [h.line for h in sink.hits()] == [1, 3]
+
+
+def test_catastrophic_patterns_run_in_linear_time():
+    # (a+)+$ backtracks exponentially in a backtracking engine; RE2 answers at once.
+    sink = hits(b"a" * 60_000 + b"!\n", evil=r"(a+)+$")["evil"]
+    assert sink.count == 0
+
+
+def test_lookarounds_are_refused_with_a_hint():
+    with pytest.raises(PatternError, match="use the matcher's exclude"):
+        compile_pattern(r"^(?!.*benign).*error")

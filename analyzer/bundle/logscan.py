@@ -1,20 +1,25 @@
 """One streaming pass over a log file for every pattern that wants it.
 
+Patterns run in RE2 (google-re2): matching is linear in the input whatever the pattern, so a
+rule shared by another team cannot hang the analysis with catastrophic backtracking, and RE2
+matches within one line by construction (``never_nl``), as grep does.
+
 A log is read in blocks of whole lines, never as a whole: memory stays bounded by the block
 size whatever the file size, and a line longer than ``MAX_LINE`` (a binary blob, a 300 MB line
-without a newline) is cut there and the rest of it skipped. Patterns run over whole blocks in
-the regex engine rather than line by line in Python, which is what makes the pass cheap; a hit
-is then mapped back to its line number and text. Matching is per line, as grep does: a match
-that would run across a newline is retried within its first line.
+without a newline) is cut there and the rest of it skipped. Each block is first run through an
+RE2 set of all the file's patterns, one pass that says which patterns occur in it at all; only
+those are then searched to find their lines. Adding patterns therefore adds little to the
+cost of reading the file.
 """
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
+
+import re2
 
 BLOCK = 1024 * 1024
 MAX_LINE = 64 * 1024
@@ -23,6 +28,34 @@ MAX_LINE = 64 * 1024
 KEEP_FIRST = 100
 KEEP_LAST = 100
 EXCERPT = 1000
+
+
+class PatternError(ValueError):
+    """A pattern RE2 cannot compile (the message says why)."""
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # errors are raised, not written to stderr
+    options.never_nl = True  # a match never spans lines
+    return options
+
+
+def compile_pattern(text: str) -> re2._Regexp:
+    """A log pattern: ``^`` and ``$`` are line anchors, and a match stays within one line."""
+    try:
+        return re2.compile(b"(?m)" + text.encode("utf-8"), options=_options())
+    except re2.error as exc:
+        message = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        if "(?!" in text or "(?=" in text or "(?<" in text.replace("(?P<", ""):
+            message += " (lookarounds are not supported: use the matcher's exclude: instead)"
+        raise PatternError(message) from None
+
+
+@dataclass(frozen=True)
+class LogPattern:
+    regex: re2._Regexp
+    exclude: re2._Regexp | None = None
 
 
 @dataclass(frozen=True)
@@ -88,36 +121,72 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "replace").rstrip("\r")[:EXCERPT]
 
 
+class Scanner:
+    """Scans files for sets of patterns; the RE2 set of each pattern combination is kept."""
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[Hashable, ...], re2.Set] = {}
+
+    def _prefilter(self, patterns: dict[Hashable, LogPattern]) -> re2.Set:
+        key = tuple(patterns)
+        found = self._sets.get(key)
+        if found is None:
+            found = re2.Set.SearchSet(_options())
+            for pattern in patterns.values():
+                found.Add(pattern.regex.pattern)
+            found.Compile()
+            self._sets[key] = found
+        return found
+
+    def scan(
+        self,
+        stream: BinaryIO,
+        path: str,
+        patterns: dict[Hashable, LogPattern],
+        sinks: dict[Hashable, HitSink],
+    ) -> None:
+        """Add every pattern's hits in ``stream`` to its sink; one hit per line and pattern."""
+        keys = list(patterns)
+        prefilter = self._prefilter(patterns)
+        for first_line, block in line_blocks(stream):
+            # Match gives the indices of the patterns found in the block, or None.
+            for index in prefilter.Match(block) or ():
+                key = keys[index]
+                _search_block(
+                    block, first_line, path, patterns[key], sinks.setdefault(key, HitSink())
+                )
+
+
+def _search_block(
+    block: bytes, first_line: int, path: str, pattern: LogPattern, sink: HitSink
+) -> None:
+    pos = 0
+    counted_to, counted_lines = 0, 0  # newlines are counted incrementally
+    while True:
+        match = pattern.regex.search(block, pos)
+        if match is None:
+            return
+        start = block.rfind(b"\n", 0, match.start()) + 1
+        end = block.find(b"\n", match.start())
+        pos = end + 1
+        if pattern.exclude is not None and pattern.exclude.search(block, start, end):
+            continue
+        counted_lines += block.count(b"\n", counted_to, start)
+        counted_to = start
+        groups = {
+            (name.decode() if isinstance(name, bytes) else name): (
+                value.decode("utf-8", "replace") if value is not None else None
+            )
+            for name, value in match.groupdict().items()
+        }
+        sink.add(LogHit(path, first_line + counted_lines, _decode(block[start:end]), groups))
+
+
 def scan(
     stream: BinaryIO,
     path: str,
-    patterns: dict[Hashable, re.Pattern[bytes]],
+    patterns: dict[Hashable, LogPattern],
     sinks: dict[Hashable, HitSink],
 ) -> None:
-    """Add every pattern's hits in ``stream`` to its sink; at most one hit per line and pattern."""
-    for first_line, block in line_blocks(stream):
-        for key, regex in patterns.items():
-            sink = sinks.setdefault(key, HitSink())
-            pos = 0
-            counted_to, counted_lines = 0, 0  # newlines are counted incrementally
-            while True:
-                match = regex.search(block, pos)
-                if match is None:
-                    break
-                start = block.rfind(b"\n", 0, match.start()) + 1
-                end = block.find(b"\n", match.start())
-                if match.end() > end:
-                    match = regex.search(block, match.start(), end)
-                    if match is None:
-                        pos = end + 1
-                        continue
-                counted_lines += block.count(b"\n", counted_to, start)
-                counted_to = start
-                groups = {
-                    name: (value.decode("utf-8", "replace") if value is not None else None)
-                    for name, value in match.groupdict().items()
-                }
-                sink.add(
-                    LogHit(path, first_line + counted_lines, _decode(block[start:end]), groups)
-                )
-                pos = end + 1
+    """One file, once: a convenience over ``Scanner`` for callers with a single file."""
+    Scanner().scan(stream, path, patterns, sinks)
