@@ -183,10 +183,20 @@ class _Prefixed:
         self.problems.add(f"{self.where}.{field_name}", message)
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Bundle files never hold anchors (the analyzer refuses them): repeat shared objects."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(data, Dumper=_NoAliases, sort_keys=True)
+
+
 def _list_dump(items: list[Any]) -> str:
-    return yaml.safe_dump(
-        {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": "1"}},
-        sort_keys=True,
+    return _dump(
+        {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": "1"}}
     )
 
 
@@ -245,7 +255,7 @@ def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
         if isinstance(content, list):
             target.write_text(_list_dump(content))
         elif isinstance(content, dict):
-            target.write_text(yaml.safe_dump(content, sort_keys=True))
+            target.write_text(_dump(content))
         else:
             target.write_text(str(content))
     for rel, text in (changes.get("append") or {}).items():
@@ -273,7 +283,7 @@ def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
         if item is None:
             raise ValueError(f"no object named {edit['name']} in {edit['file']}")
         _set_field(item, edit["path"], edit["value"])
-        target.write_text(yaml.safe_dump(data, sort_keys=True))
+        target.write_text(_dump(data))
     return root
 
 

@@ -175,3 +175,21 @@ def test_catastrophic_patterns_run_in_linear_time():
 def test_lookarounds_are_refused_with_a_hint():
     with pytest.raises(PatternError, match="use the matcher's exclude"):
         compile_pattern(r"^(?!.*benign).*error")
+
+
+def test_quoted_scalars_do_not_change_how_plain_ones_read():
+    from analyzer.bundle.yamlfile import load_document
+
+    assert load_document(io.BytesIO(b"a: '0'\nb: 0\nc: 'yes'\nd: yes\n")) == {
+        "a": "0",
+        "b": 0,
+        "c": "yes",
+        "d": True,
+    }
+
+
+def test_managed_fields_are_not_built():
+    from analyzer.bundle.yamlfile import load_list
+
+    text = b"items:\n- metadata:\n    name: p\n    managedFields:\n    - manager: kubelet\n  spec: {}\n"
+    assert load_list(io.BytesIO(text)).items == [{"metadata": {"name": "p"}, "spec": {}}]

@@ -1,10 +1,19 @@
 """YAML as the collector writes it: Kubernetes ``kind: List`` dumps and small config files.
 
-The C loader is used when PyYAML has it (several times faster on a pods.yaml of tens of MB).
-Two collector quirks are handled here, once, for every caller: the string ``"null"`` that
-support-bundle-kit writes for empty values reads as null, and timestamps stay strings (they
-are compared and shown as text). Anchors and aliases are refused: Kubernetes dumps never
-contain them, and an alias bomb could otherwise expand without bound in later processing.
+Objects are built straight from libyaml's event stream (PyYAML's C parser) rather than through
+PyYAML's composer and constructor, which resolve and wrap every scalar in Python and are
+several times slower; the result is what ``yaml.safe_load`` gives, with the collector's quirks
+handled once, for every caller:
+
+- the string ``"null"`` that support-bundle-kit writes for empty values reads as null;
+- timestamps stay strings (they are compared and shown as text);
+- anchors and aliases are refused: Kubernetes dumps never contain them, and an alias bomb
+  could otherwise expand without bound in later processing;
+- ``metadata.managedFields``, the bulk of every object and read by no rule, is skipped
+  without being built.
+
+Plain scalars are typed with PyYAML's own resolvers and constructors (YAML 1.1: ``yes`` is
+true, ``0x1F`` is 31), memoised because dumps repeat the same few values.
 """
 
 from __future__ import annotations
@@ -13,40 +22,28 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import yaml
+from yaml import events
 
 try:
-    from yaml import CSafeLoader as _BaseLoader
+    from yaml import CSafeLoader as _Parser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
 
+_STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_SKIPPED_KEYS = frozenset({"managedFields"})
+_MEMO_LIMIT = 100_000
+_NO_KEY = object()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_RESOLVERS = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_MEMO: dict[str, Any] = {}
 
 
 class YamlFileError(Exception):
     """The file cannot be used; the message says why, without the path (callers add it)."""
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-    }
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # A node is met a second time only through an alias.
-        if node in self.constructed_objects:
-            raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases are not accepted in bundle files", node.start_mark
-            )
-        return super().construct_object(node, deep)
-
-
-def _construct_str(loader: _Loader, node: yaml.ScalarNode) -> str | None:
-    value = loader.construct_scalar(node)
-    return None if value == "null" else value
-
-
-_Loader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 
 
 @dataclass
@@ -57,40 +54,133 @@ class ObjectList:
     lines: list[int]
 
 
+def _typed(value: str, tag: str | None) -> Any:
+    """A scalar's value: plain scalars (``tag`` None) typed as PyYAML's safe loader does,
+    minus timestamps; quoted scalars are strings; explicit tags use PyYAML's constructors."""
+    if tag is None:
+        cached = _MEMO.get(value, _NO_KEY)
+        if cached is not _NO_KEY:
+            return cached
+        resolvers = _RESOLVERS.get(value[:1], []) + _RESOLVERS.get(None, [])
+        resolved = next((t for t, regexp in resolvers if regexp.match(value)), _STR)
+        result = _typed(value, resolved)
+        if len(_MEMO) > _MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[value] = result
+        return result
+    if tag == _STR:
+        return None if value == "null" else value
+    construct = _CONSTRUCTOR.yaml_constructors.get(tag)
+    try:
+        return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value)) if construct else value
+    except (ValueError, yaml.YAMLError):
+        return value
+
+
+def _refuse(event: events.Event, problem: str) -> YamlFileError:
+    return YamlFileError(f"line {event.start_mark.line + 1}: {problem}")
+
+
 def _describe(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     return f"line {mark.line + 1}: {problem}" if mark is not None else problem
 
 
-def load_list(stream: BinaryIO) -> ObjectList:
-    """Parse a Kubernetes List dump; YamlFileError if it is not valid YAML or not a List."""
-    loader = _Loader(stream)
+def _build(stream: BinaryIO, item_lines: list[int] | None) -> Any:
+    """The first document of ``stream``; the start line of each root ``items`` entry is
+    appended to ``item_lines`` when given."""
+    parser = _Parser(stream)
+    check, get = parser.check_event, parser.get_event
+    stack: list[list[Any]] = []  # [container, pending key] frames
+    root: list[Any] = []
+    documents = 0
     try:
-        root = loader.get_single_node()
-        if root is None:
-            raise YamlFileError("empty file")
-        if not isinstance(root, yaml.MappingNode):
-            raise YamlFileError("not a Kubernetes List (no top-level mapping)")
-        items_node = next(
-            (value for key, value in root.value if getattr(key, "value", None) == "items"), None
-        )
-        if items_node is None:
-            raise YamlFileError("not a Kubernetes List (no items:)")
-        if not isinstance(items_node, yaml.SequenceNode):
-            # Old bundles write an empty list as "items: []" (a sequence); null means none.
-            if isinstance(items_node, yaml.ScalarNode) and items_node.value in ("", "null", "~"):
-                return ObjectList([], [])
-            raise YamlFileError("not a Kubernetes List (items: is not a list)")
-        lines = [child.start_mark.line + 1 for child in items_node.value]
-        data = loader.construct_document(root)
+        while check():
+            event = get()
+            kind = event.__class__
+            if kind is events.ScalarEvent:
+                plain = event.implicit[0] and not event.style
+                tag = None if plain else (_STR if event.implicit[1] else event.tag)
+                value: Any = _typed(event.value, tag)
+                new = None
+            elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+                if event.anchor:
+                    raise _refuse(event, "YAML anchors are not accepted in bundle files")
+                value = new = {} if kind is events.MappingStartEvent else []
+            elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+                stack.pop()
+                continue
+            elif kind is events.AliasEvent:
+                raise _refuse(event, "YAML aliases are not accepted in bundle files")
+            elif kind is events.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _refuse(event, "more than one YAML document")
+                continue
+            else:
+                continue
+            if kind is events.ScalarEvent and event.anchor:
+                raise _refuse(event, "YAML anchors are not accepted in bundle files")
+            if not stack:
+                root.append(value)
+            else:
+                frame = stack[-1]
+                container = frame[0]
+                if container.__class__ is list:
+                    container.append(value)
+                    if item_lines is not None and len(stack) == 2 and new is not None:
+                        item_lines.append(event.start_mark.line + 1)
+                elif frame[1] is _NO_KEY:
+                    if new is not None:
+                        raise _refuse(event, "a mapping key that is not a scalar")
+                    if value in _SKIPPED_KEYS and len(stack) > 1:
+                        _skip_value(check, get)
+                        continue
+                    frame[1] = value
+                else:
+                    container[frame[1]] = value
+                    frame[1] = _NO_KEY
+            if new is not None:
+                stack.append([new, _NO_KEY])
     except yaml.YAMLError as exc:
         raise YamlFileError(_describe(exc)) from None
-    except RecursionError:
-        raise YamlFileError("nesting too deep") from None
+    except TypeError:
+        raise YamlFileError("a mapping key that cannot be used as a key") from None
     finally:
-        loader.dispose()
-    items = data.get("items") or []
+        parser.dispose()
+    return root[0] if root else None
+
+
+def _skip_value(check: Any, get: Any) -> None:
+    """Consume the events of one value without building it."""
+    depth = 0
+    while check():
+        kind = get().__class__
+        if kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
+            depth += 1
+        elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+            depth -= 1
+        if depth == 0:
+            return
+
+
+def load_list(stream: BinaryIO) -> ObjectList:
+    """Parse a Kubernetes List dump; YamlFileError if it is not valid YAML or not a List."""
+    lines: list[int] = []
+    data = _build(stream, lines)
+    if data is None:
+        raise YamlFileError("empty file")
+    if not isinstance(data, dict):
+        raise YamlFileError("not a Kubernetes List (no top-level mapping)")
+    if "items" not in data:
+        raise YamlFileError("not a Kubernetes List (no items:)")
+    items = data["items"]
+    if items is None:
+        # Old bundles write an empty list as "items: []"; null means none just the same.
+        return ObjectList([], [])
+    if not isinstance(items, list):
+        raise YamlFileError("not a Kubernetes List (items: is not a list)")
     if not all(isinstance(item, dict) for item in items):
         raise YamlFileError("not a Kubernetes List (an item is not an object)")
     return ObjectList(items, lines)
@@ -98,12 +188,4 @@ def load_list(stream: BinaryIO) -> ObjectList:
 
 def load_document(stream: BinaryIO) -> Any:
     """Parse a single YAML (or JSON) document such as metadata.yaml or an rke2 config file."""
-    loader = _Loader(stream)
-    try:
-        return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise YamlFileError(_describe(exc)) from None
-    except RecursionError:
-        raise YamlFileError("nesting too deep") from None
-    finally:
-        loader.dispose()
+    return _build(stream, None)
