@@ -3,24 +3,45 @@
 Paths are relative to the bundle root (the folder holding ``metadata.yaml``). A file inside a
 node zip is addressed through the zip: ``nodes/node1.zip!/node1/logs/kubelet.log``; a node zip
 somebody already unpacked is simply ``nodes/node1/logs/kubelet.log``. Reports cite these paths.
+
+Bundles split to pass upload limits (``...Z.001.zip``, ``.002.zip`` or ``.1.zip``, ``.2.zip``)
+are read together, given the first part or all parts: parts that are zips of their own are
+merged, parts cut byte-wise from one zip are read as their concatenation. A missing part is
+reported: an error when the archive cannot be read without it, a note when only its files
+are absent.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
-from analyzer.bundle.archive import DirTree, TarTree, Tree, ZipTree, is_tar, is_zip, spool
+from analyzer.bundle.archive import (
+    DEFAULT_LIMITS,
+    ConcatFile,
+    DirTree,
+    Limits,
+    TarTree,
+    Tree,
+    ZipTree,
+    is_complete_zip,
+    is_tar,
+    is_zip,
+    spool,
+)
 from analyzer.errors import BundleError
 
 NESTED = "!/"
 _MARKERS = ("metadata.yaml", "yamls")
+_PART = re.compile(r"^(?P<stem>.+)\.(?P<number>\d{1,3})\.zip$")
 
 
 def _find_root(files: list[str]) -> str | None:
@@ -40,17 +61,80 @@ def _find_root(files: list[str]) -> str | None:
     return prefix + "/" if prefix else ""
 
 
+def split_parts(paths: Sequence[Path]) -> tuple[str, list[Path], list[int]] | None:
+    """(the bundle's name, its parts in order, missing part numbers) for a split bundle.
+
+    One path: its sibling parts are found beside it. Several paths: they must be the parts.
+    """
+    matches = [_PART.match(p.name) for p in paths]
+    if not all(matches):
+        if len(paths) > 1:
+            raise BundleError("several bundles given, but they are not parts of one (.001.zip ...)")
+        return None
+    stems = {m["stem"] for m in matches if m}
+    if len(stems) != 1:
+        raise BundleError(
+            f"the parts given belong to different bundles: {', '.join(sorted(stems))}"
+        )
+    stem = stems.pop()
+    found = set(paths)
+    if len(paths) == 1:
+        folder = paths[0].parent
+        found = {p for p in folder.iterdir() if (m := _PART.match(p.name)) and m["stem"] == stem}
+    numbered = sorted((int(_PART.match(p.name)["number"]), p) for p in found)  # type: ignore[index]
+    numbers = [n for n, _ in numbered]
+    first = min(1, numbers[0])
+    missing = sorted(set(range(first, numbers[-1] + 1)) - set(numbers))
+    return f"{stem}.zip", [p for _, p in numbered], missing
+
+
+class MergedTree(Tree):
+    """The union of several trees (split parts that are zips of their own); first part wins."""
+
+    def __init__(self, trees: list[Tree]) -> None:
+        self._trees = trees
+        self._owner: dict[str, Tree] = {}
+        for tree in trees:
+            for name in tree.files():
+                self._owner.setdefault(name, tree)
+        self.rejected = [name for tree in trees for name in tree.rejected]
+        self.refused = {name: why for tree in trees for name, why in tree.refused.items()}
+
+    def files(self) -> list[str]:
+        return sorted(self._owner)
+
+    def _open(self, path: str) -> BinaryIO:
+        return self._owner[path].open(path)
+
+    def size(self, path: str) -> int:
+        return self._owner[path].size(path)
+
+    def close(self) -> None:
+        for tree in self._trees:
+            tree.close()
+
+
 class Bundle:
     """An open support bundle; use it as a context manager so private files are removed."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
+    def __init__(
+        self, path: Path | str | Sequence[Path | str], limits: Limits = DEFAULT_LIMITS
+    ) -> None:
+        given = [Path(p) for p in ([path] if isinstance(path, (str, Path)) else path)]
+        if not given:
+            raise BundleError("no bundle given")
+        self.path = given[0]
+        self.limits = limits
+        self.notes: list[str] = []
         self._workdir: Path | None = None
         self._nested: dict[str, Tree] = {}
-        if not self.path.exists():
-            raise BundleError(f"{self.path}: no such file or directory")
+        self._parts: list[Path] = []
+        self._name = self.path.name
+        for candidate in given:
+            if not candidate.exists():
+                raise BundleError(f"{candidate}: no such file or directory")
         try:
-            self._tree = self._open_tree()
+            self._tree = self._open_tree(given)
         except BaseException:
             self.close()
             raise
@@ -64,19 +148,39 @@ class Bundle:
         self._files = [f[len(prefix) :] for f in self._tree.files() if f.startswith(prefix)]
         self._file_set = set(self._files)
 
-    def _open_tree(self) -> Tree:
+    def _open_tree(self, given: list[Path]) -> Tree:
+        split = split_parts(given) if self.path.is_file() else None
+        if split is not None:
+            return self._open_split(*split)
         if self.path.is_dir():
-            return DirTree(self.path)
+            return DirTree(self.path, self.limits)
         try:
             if self.path.stat().st_size == 0:
                 raise BundleError(f"{self.path}: empty file, not a zip or tar archive")
             if is_zip(self.path):
-                return ZipTree(self.path, str(self.path))
+                return ZipTree(self.path, str(self.path), self.limits)
             if is_tar(self.path):
-                return TarTree(self.path, self.workdir / "unpacked", str(self.path))
+                return TarTree(self.path, self.workdir / "unpacked", str(self.path), self.limits)
         except OSError as exc:
             raise BundleError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
         raise BundleError(f"{self.path}: not a zip or tar archive")
+
+    def _open_split(self, name: str, parts: list[Path], missing: list[int]) -> Tree:
+        self._name, self._parts = name, parts
+        absent = ", ".join(f"{n:03d}" for n in missing)
+        present = ", ".join(p.name for p in parts)
+        if is_complete_zip(parts[0]):
+            if missing:
+                self.notes.append(f"split bundle: part(s) {absent} missing; their files are absent")
+            return MergedTree([ZipTree(p, str(p), self.limits) for p in parts])
+        if missing:
+            raise BundleError(
+                f"{name}: part(s) {absent} of the split bundle are missing (found {present})"
+            )
+        try:
+            return ZipTree(ConcatFile(parts), f"{name} (parts {present})", self.limits)
+        except BundleError as exc:
+            raise BundleError(f"{exc}; is a last part missing?") from None
 
     # -- the private work area -------------------------------------------------------------
     @property
@@ -105,18 +209,23 @@ class Bundle:
     @property
     def name(self) -> str:
         """The bundle's file or folder name, without the local directory it sits in."""
-        return self.path.name
+        return self._name
 
     @cached_property
     def sha256(self) -> str:
-        """The archive's sha256; for a directory, that of a sorted (path, content) manifest."""
+        """The archive's sha256 (of all its parts in order, for a split bundle); for a
+        directory, that of a sorted (path, content) manifest."""
         digest = hashlib.sha256()
         if self.path.is_file():
-            with open(self.path, "rb") as handle:
-                for block in iter(lambda: handle.read(1024 * 1024), b""):
-                    digest.update(block)
+            for part in self._parts or [self.path]:
+                with open(part, "rb") as handle:
+                    for block in iter(lambda h=handle: h.read(1024 * 1024), b""):
+                        digest.update(block)
             return digest.hexdigest()
         for rel in self._tree.files():
+            if rel in self._tree.refused:
+                digest.update(f"{rel}\0refused\n".encode())
+                continue
             content = hashlib.sha256()
             with self._tree.open(rel) as handle:
                 for block in iter(lambda h=handle: h.read(1024 * 1024), b""):
@@ -130,6 +239,18 @@ class Bundle:
         found = list(self._tree.rejected)
         for outer, tree in sorted(self._nested.items()):
             found += [f"{outer}{NESTED}{name}" for name in tree.rejected]
+        return found
+
+    @property
+    def refused(self) -> dict[str, str]:
+        """Entries over a limit, relative to the bundle root, and why."""
+        found = {
+            n[len(self._prefix) :]: why
+            for n, why in self._tree.refused.items()
+            if n.startswith(self._prefix)
+        }
+        for outer, tree in sorted(self._nested.items()):
+            found.update({f"{outer}{NESTED}{n}": why for n, why in tree.refused.items()})
         return found
 
     # -- files ------------------------------------------------------------------------------
@@ -150,7 +271,10 @@ class Bundle:
             return self.nested(outer).open(inner)
         if path not in self._file_set:
             raise KeyError(path)
-        return self._tree.open(self._prefix + path)
+        try:
+            return self._tree.open(self._prefix + path)
+        except BundleError as exc:
+            raise BundleError(str(exc).replace(self._prefix + path, path, 1)) from None
 
     def size(self, path: str) -> int:
         if NESTED in path:
@@ -159,7 +283,11 @@ class Bundle:
         return self._tree.size(self._prefix + path)
 
     def nested(self, path: str) -> Tree:
-        """The zip at ``path`` (e.g. a node zip), opened once and kept for the run."""
+        """The zip at ``path`` (a node zip), opened once and kept for the run.
+
+        Only node zips are opened this way: archives inside them never are, which bounds the
+        nesting depth at two whatever the bundle holds.
+        """
         tree = self._nested.get(path)
         if tree is None:
             try:
@@ -167,11 +295,11 @@ class Bundle:
                     copy = spool(stream, self.workdir)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
                 raise BundleError(f"{path}: cannot read ({exc})") from None
-            tree = ZipTree(copy, path)
+            tree = ZipTree(copy, path, self.limits)
             self._nested[path] = tree
         return tree
 
 
-def open_bundle(path: Path | str) -> Bundle:
-    """Open a bundle: an unpacked folder, a ``.zip`` or a ``.tar.gz``."""
-    return Bundle(path)
+def open_bundle(path: Path | str | Sequence[Path | str], limits: Limits = DEFAULT_LIMITS) -> Bundle:
+    """Open a bundle: an unpacked folder, a ``.zip``, a ``.tar.gz``, or the parts of a split one."""
+    return Bundle(path, limits)

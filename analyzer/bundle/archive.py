@@ -1,20 +1,33 @@
 """Read-only file trees over the forms a bundle arrives in: a directory, a zip, a tar.gz.
 
-Nothing here writes outside a private temporary folder: zips (and the node zips nested in
-them) are read in place, a nested zip is spooled to memory or to the private folder so it can
-be seeked; a tar.gz cannot be read at random, so its regular files, and only those, are
-extracted into the private folder under names checked to stay inside it.
+Bundles come from broken clusters, partial uploads and, now and then, from someone curious
+what a crafted file does. So:
+
+- Nothing is written outside a private temporary folder. Zips (and the node zips nested in
+  them) are read in place; a nested zip is spooled to memory or to the private folder so it
+  can be seeked. A tar.gz cannot be read at random: its regular files, and only those, are
+  extracted into the private folder under names checked to stay inside it.
+- Entry names that could escape the root (``..``, absolute paths), links and devices are
+  refused. Nested archives are opened only for node zips (``nodes/<node>.zip``, depth 2);
+  archives inside those are never opened.
+- ``Limits`` bound what an archive may claim. An archive over the entry count or total size
+  is refused as a whole; a single entry too large, or compressed suspiciously well (a zip
+  bomb), is refused alone: it stays listed, and opening it raises a BundleError saying why,
+  so the rules that need it are skipped naming it while the others run.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import stat
+import struct
 import tarfile
 import tempfile
 import zipfile
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,6 +36,30 @@ from analyzer.errors import BundleError
 # Nested zips up to this size are spooled in memory, larger ones to the private folder.
 _SPOOL_IN_MEMORY = 64 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
+_MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one archive may claim. The defaults are far above real bundles: a 16-node
+    bundle holds a few thousand files, its logs are cut at 10 MB, its largest YAML dump is tens
+    of MB, and text compresses 5 to 50 times."""
+
+    max_entries: int = 200_000
+    max_file_size: int = 1024 * _MIB
+    max_total_size: int = 64 * 1024 * _MIB
+    #: uncompressed/compressed, for entries of more than 1 MiB
+    max_ratio: int = 200
+    #: YAML larger than this is not parsed: objects take 3-4 times the text in memory (up to
+    #: 9 times for crafted files of tiny scalars), so this bounds a parse below 1 GB
+    max_parse_size: int = 96 * _MIB
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _size(n: int) -> str:
+    return f"{n / _MIB:.0f} MiB" if n < 1024 * _MIB else f"{n / 1024 / _MIB:.1f} GiB"
 
 
 def safe_member_name(name: str) -> str | None:
@@ -45,20 +82,28 @@ def safe_member_name(name: str) -> str | None:
 class Tree(ABC):
     """Regular files addressed by relative POSIX paths; directories are implied."""
 
-    #: entries refused because their names were unsafe, for the report's collection notes
+    #: entries skipped because their names were unsafe or they were links, for the notes
     rejected: list[str]
+    #: entries listed but not readable: path -> why (over a limit)
+    refused: dict[str, str]
 
     @abstractmethod
     def files(self) -> list[str]:
-        """Every regular file, sorted."""
+        """Every regular file, sorted (refused ones included)."""
 
     @abstractmethod
-    def open(self, path: str) -> BinaryIO:
-        """A binary stream of one file; raises KeyError for an unknown path."""
+    def _open(self, path: str) -> BinaryIO:
+        """A binary stream of one file that is not refused."""
 
     @abstractmethod
     def size(self, path: str) -> int:
         """The uncompressed size of one file."""
+
+    def open(self, path: str) -> BinaryIO:
+        """A binary stream of one file; KeyError if unknown, BundleError if refused."""
+        if path in self.refused:
+            raise BundleError(f"{path}: refused: {self.refused[path]}")
+        return self._open(path)
 
     def close(self) -> None:  # noqa: B027 - most trees hold nothing to release
         """Release open handles."""
@@ -67,9 +112,10 @@ class Tree(ABC):
 class DirTree(Tree):
     """An unpacked bundle on disk. Symbolic links are not followed, so none leads outside."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: Limits = DEFAULT_LIMITS) -> None:
         self.root = root
         self.rejected = []
+        self.refused = {}
         found: dict[str, int] = {}
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
@@ -77,16 +123,24 @@ class DirTree(Tree):
                 full = os.path.join(dirpath, filename)
                 info = os.lstat(full)
                 rel = Path(full).relative_to(root).as_posix()
-                if stat.S_ISREG(info.st_mode):
-                    found[rel] = info.st_size
-                else:
+                if not stat.S_ISREG(info.st_mode):
                     self.rejected.append(rel)
+                    continue
+                if len(found) >= limits.max_entries:
+                    raise BundleError(
+                        f"{root}: more than {limits.max_entries} files, over the limit"
+                    )
+                found[rel] = info.st_size
+                if info.st_size > limits.max_file_size:
+                    self.refused[rel] = (
+                        f"{_size(info.st_size)}, over the {_size(limits.max_file_size)} file limit"
+                    )
         self._sizes = dict(sorted(found.items()))
 
     def files(self) -> list[str]:
         return list(self._sizes)
 
-    def open(self, path: str) -> BinaryIO:
+    def _open(self, path: str) -> BinaryIO:
         if path not in self._sizes:
             raise KeyError(path)
         return open(self.root / path, "rb")
@@ -95,19 +149,78 @@ class DirTree(Tree):
         return self._sizes[path]
 
 
+_END = b"PK\x05\x06"
+_END_SIZE = 22
+_END64_LOCATOR = b"PK\x06\x07"
+_END64 = b"PK\x06\x06"
+
+
+def _directory_size(source: Path | BinaryIO) -> tuple[int, int]:
+    """(entries, central directory bytes) from the end records, before zipfile reads them.
+
+    Also refuses a zip whose end record is not at its very end: zipfile searches the last
+    64 KiB for it, and in a truncated bundle it can find the record of a node zip stored
+    inside and would then read that node zip as the bundle.
+    """
+    handle = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
+    try:
+        size = handle.seek(0, os.SEEK_END)
+        tail_size = min(size, 65536 + _END_SIZE)
+        handle.seek(size - tail_size)
+        tail = handle.read(tail_size)
+        at = tail.rfind(_END)
+        while at >= 0:
+            comment = int.from_bytes(tail[at + 20 : at + 22], "little")
+            if at + _END_SIZE + comment == len(tail):
+                break
+            at = tail.rfind(_END, 0, at)
+        else:
+            raise zipfile.BadZipFile("truncated or damaged: no end-of-archive record at its end")
+        entries, directory = struct.unpack("<HI", tail[at + 10 : at + 16])
+        if (entries == 0xFFFF or directory == 0xFFFFFFFF) and tail[
+            at - 20 : at - 16
+        ] == _END64_LOCATOR:
+            (offset,) = struct.unpack("<Q", tail[at - 12 : at - 4])
+            handle.seek(offset)
+            record = handle.read(56)
+            if record[:4] == _END64:
+                entries, directory = struct.unpack("<QQ", record[32:48])
+        return entries, directory
+    finally:
+        if isinstance(source, Path):
+            handle.close()
+        else:
+            handle.seek(0)
+
+
 class ZipTree(Tree):
     """A zip archive read in place; ``label`` names it in error messages."""
 
-    def __init__(self, source: Path | BinaryIO, label: str) -> None:
+    def __init__(
+        self, source: Path | BinaryIO, label: str, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self.label = label
         self.rejected = []
+        self.refused = {}
         try:
-            _check_complete(source)
+            entries, directory = _directory_size(source)
+            if entries > limits.max_entries or directory > limits.max_entries * 4096:
+                raise BundleError(
+                    f"{label}: holds {entries} entries, over the limit of {limits.max_entries}"
+                )
             self._zip = zipfile.ZipFile(source)
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            struct.error,
+        ) as exc:
             raise BundleError(f"{label}: not a readable zip archive ({exc})") from None
         self._infos: dict[str, zipfile.ZipInfo] = {}
+        total = 0
         for info in infos:
             if info.is_dir():
                 continue
@@ -117,12 +230,28 @@ class ZipTree(Tree):
                 self.rejected.append(info.filename)
                 continue
             self._infos[name] = info
+            total += info.file_size
+            # zipfile stops a member at its declared size, so declared sizes bound the output.
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > limits.max_file_size:
+                self.refused[name] = (
+                    f"{_size(info.file_size)}, over the {_size(limits.max_file_size)} file limit"
+                )
+            elif info.file_size > _MIB and ratio > limits.max_ratio:
+                self.refused[name] = (
+                    f"compressed {ratio:.0f}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)"
+                )
+        if total > limits.max_total_size:
+            self._zip.close()
+            raise BundleError(
+                f"{label}: unpacks to {_size(total)}, over the {_size(limits.max_total_size)} limit"
+            )
         self._infos = dict(sorted(self._infos.items()))
 
     def files(self) -> list[str]:
         return list(self._infos)
 
-    def open(self, path: str) -> BinaryIO:
+    def _open(self, path: str) -> BinaryIO:
         return self._zip.open(self._infos[path])
 
     def size(self, path: str) -> int:
@@ -135,12 +264,22 @@ class ZipTree(Tree):
 class TarTree(DirTree):
     """A tar archive whose regular files are extracted into ``workdir`` (a private folder)."""
 
-    def __init__(self, path: Path, workdir: Path, label: str) -> None:
+    def __init__(
+        self, path: Path, workdir: Path, label: str, limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         rejected: list[str] = []
+        refused: dict[str, str] = {}
+        packed = max(path.stat().st_size, 1)
+        total = entries = 0
         try:
             # Stream mode reads the archive once, front to back, whatever its compression.
             with tarfile.open(path, "r|*") as tar:
                 for member in tar:
+                    entries += 1
+                    if entries > limits.max_entries:
+                        raise BundleError(
+                            f"{label}: more than {limits.max_entries} entries, over the limit"
+                        )
                     name = safe_member_name(member.name)
                     if not member.isfile() or name is None:
                         # Links, devices and FIFOs are never materialised: a link could
@@ -148,6 +287,20 @@ class TarTree(DirTree):
                         if not member.isdir():
                             rejected.append(member.name)
                         continue
+                    if member.size > limits.max_file_size:
+                        refused[name] = (
+                            f"{_size(member.size)}, over the "
+                            f"{_size(limits.max_file_size)} file limit"
+                        )
+                        continue
+                    total += member.size
+                    if total > limits.max_total_size or (
+                        total > 1024 * _MIB and total > limits.max_ratio * packed
+                    ):
+                        raise BundleError(
+                            f"{label}: unpacking {member.name} would take {_size(total)} from a "
+                            f"{_size(packed)} archive, over the limits"
+                        )
                     target = workdir / name
                     target.parent.mkdir(parents=True, exist_ok=True)
                     source = tar.extractfile(member)
@@ -157,38 +310,58 @@ class TarTree(DirTree):
                         shutil.copyfileobj(source, out, _COPY_CHUNK)
         except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
             raise BundleError(f"{label}: not a readable tar archive ({exc})") from None
-        super().__init__(workdir)
+        super().__init__(workdir, limits)
         self.rejected = rejected + self.rejected
+        for name, why in refused.items():
+            self.refused[name] = why
+            self._sizes[name] = 0
+        self._sizes = dict(sorted(self._sizes.items()))
 
 
-_END_RECORD = b"PK\x05\x06"
-_END_RECORD_SIZE = 22
+class ConcatFile(io.RawIOBase):
+    """Several files read as one, for bundles split byte-wise into parts (.001, .002 ...)."""
 
+    def __init__(self, parts: list[Path]) -> None:
+        self._parts = parts
+        self._sizes = [p.stat().st_size for p in parts]
+        self._starts = [sum(self._sizes[:i]) for i in range(len(parts))]
+        self._size = sum(self._sizes)
+        self._pos = 0
+        self._handles: dict[int, BinaryIO] = {}
 
-def _check_complete(source: Path | BinaryIO) -> None:
-    """Refuse a zip whose end-of-archive record is not at its very end.
+    def readable(self) -> bool:
+        return True
 
-    zipfile searches the last 64 KiB for that record; in a truncated bundle it can find the
-    record of a node zip stored inside, and would then read that node zip as the bundle.
-    """
-    handle = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
-    try:
-        size = handle.seek(0, os.SEEK_END)
-        tail_size = min(size, 65536 + _END_RECORD_SIZE)
-        handle.seek(size - tail_size)
-        tail = handle.read(tail_size)
-    finally:
-        if isinstance(source, Path):
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._pos >= self._size:
+            return 0
+        index = max(i for i, start in enumerate(self._starts) if start <= self._pos)
+        handle = self._handles.get(index)
+        if handle is None:
+            handle = self._handles[index] = open(self._parts[index], "rb")  # noqa: SIM115
+        handle.seek(self._pos - self._starts[index])
+        want = min(len(buffer), self._sizes[index] - (self._pos - self._starts[index]))
+        data = handle.read(want)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        for handle in self._handles.values():
             handle.close()
-        else:
-            handle.seek(0)
-    at = tail.rfind(_END_RECORD)
-    while at >= 0:
-        comment = int.from_bytes(tail[at + 20 : at + 22], "little")
-        if at + _END_RECORD_SIZE + comment == len(tail):
-            return
-        at = tail.rfind(_END_RECORD, 0, at)
-    raise zipfile.BadZipFile("truncated or damaged: no end-of-archive record at its end")
+        self._handles.clear()
+        super().close()
 
 
 def spool(stream: BinaryIO, workdir: Path) -> BinaryIO:
@@ -202,6 +375,15 @@ def spool(stream: BinaryIO, workdir: Path) -> BinaryIO:
 def is_zip(path: Path) -> bool:
     with open(path, "rb") as handle:
         return handle.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def is_complete_zip(path: Path) -> bool:
+    """Whether ``path`` is a zip with its end record in place (not a byte-split first part)."""
+    try:
+        _directory_size(path)
+    except (zipfile.BadZipFile, OSError, struct.error):
+        return False
+    return True
 
 
 def is_tar(path: Path) -> bool:

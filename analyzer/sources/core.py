@@ -211,6 +211,10 @@ class Sources:
 
     def _load_list(self, path: str) -> ObjectList:
         cached = self._lists.get(path)
+        limit = self.bundle.limits.max_parse_size
+        if cached is None and self.bundle.size(path) > limit:
+            size = self.bundle.size(path) >> 20
+            cached = f"{path}: {size} MiB, over the {limit >> 20} MiB YAML parsing limit"
         if cached is None:
             try:
                 with self.bundle.open(path) as stream:
@@ -274,6 +278,9 @@ class Sources:
 
     def document(self, path: str) -> Any:
         """A small YAML/JSON file (metadata, configs), or None with a note if unreadable."""
+        if self.bundle.size(path) > self.bundle.limits.max_parse_size:
+            self.note(f"{path}: over the YAML parsing limit")
+            return None
         try:
             with self.bundle.open(path) as stream:
                 return load_document(stream)
@@ -424,6 +431,7 @@ class Sources:
                 )
                 for n in sorted(nodes, key=lambda n: n["name"])
             ),
-            notes=tuple(sorted(set(self.notes)))
-            + tuple(f"entry refused (link or unsafe name): {r}" for r in self.bundle.rejected),
+            notes=tuple(sorted(set(self.notes) | set(self.bundle.notes)))
+            + tuple(f"entry refused (link or unsafe name): {r}" for r in self.bundle.rejected)
+            + tuple(f"entry refused: {p}: {why}" for p, why in sorted(self.bundle.refused.items())),
         )
