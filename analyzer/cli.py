@@ -41,7 +41,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("bundle", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "-f",
@@ -69,21 +69,28 @@ def cli() -> None:
     metavar="RULE_ID",
     help="Instead of the report, show what one rule read and why it fired or not.",
 )
+@click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Show secrets (tokens, passwords, keys) found in quoted lines instead of [REDACTED].",
+)
 def analyze(
-    bundle: Path,
+    bundle: tuple[Path, ...],
     fmt: str | None,
     output: Path | None,
     rules_dir: Path | None,
     fail_on: str,
     explain_rule: str | None,
+    no_redact: bool,
 ) -> int:
-    """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder."""
+    """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder, or all the parts
+    of a split one (.001.zip ...; the first part alone finds the others)."""
     fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower() if output else "", "md")
     book = _book(rules_dir)
     if explain_rule:
-        click.echo(explain(bundle, book, explain_rule), nl=False)
+        click.echo(explain(list(bundle), book, explain_rule), nl=False)
         return 0
-    report = run_analysis(bundle, book)
+    report = run_analysis(list(bundle), book, redact=not no_redact)
     text = render(report, fmt)
     if output is None:
         click.echo(text, nl=False)

@@ -13,9 +13,12 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import zipfile
 import zlib
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +33,7 @@ from analyzer.bundle.logscan import HitSink, LogPattern, Scanner
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
 from analyzer.query import options_for
+from analyzer.redact import redact_report
 from analyzer.report import (
     CollectHint,
     Evidence,
@@ -48,6 +52,10 @@ from analyzer.versions import compare_versions, parse_version
 MAX_EVIDENCE = 20
 #: timeline entries kept: the latest ones, which lead up to the bundle
 MAX_TIMELINE = 200
+#: a rule's own work (queries, conditions, templates), bundle loading excluded
+RULE_BUDGET_SECONDS = 10.0
+#: the longest message or remediation a rule may render
+MAX_RENDERED = 20_000
 _PRODUCT_LABEL = {"harvester": "Harvester", "kubernetes": "Kubernetes", "rancher": "Rancher"}
 
 
@@ -64,6 +72,8 @@ class _LogResult:
     files: int = 0
     missing: str | None = None
     collect: str | None = None
+    #: files that could not be read: a rule that did not fire cannot say "pass"
+    unreadable: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -147,7 +157,12 @@ class Analysis:
                 with self.bundle.open(path) as stream:
                     scanner.scan(stream, path, wanted[path], sinks)
             except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                self.sources.notes.append(f"{path}: cannot read ({exc})")
+                reason = (
+                    str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
+                )
+                self.sources.note(reason)
+                for key in wanted[path]:
+                    self._logs[key].unreadable.append(reason)
 
     def _hit_records(self, matcher: LogMatcher, result: _LogResult) -> list[dict[str, Any]]:
         records = []
@@ -216,10 +231,16 @@ class Analysis:
 
     def _evaluate(self, rule: Rule, trace: Trace) -> Finding:
         root = self._root(rule)
+        with _time_budget(RULE_BUDGET_SECONDS):
+            return self._evaluate_loaded(rule, root, trace)
+
+    def _evaluate_loaded(self, rule: Rule, root: dict[str, Any], trace: Trace) -> Finding:
+        unreadable: list[str] = []
         for matcher in rule.logs:
             result = self._logs[(rule.id, matcher.name)]
             if result.missing and not matcher.optional:
                 raise _Skip("missing-input", result.missing, result.collect)
+            unreadable += result.unreadable
             hits = self._hit_records(matcher, result)
             count = result.sink.count
             root[matcher.name] = hits if count >= matcher.min else []
@@ -233,6 +254,8 @@ class Analysis:
             trace.add(f"facts.{name}", query.text, root[name])
         cited: list[Any] = []
         fired = self._holds(rule.when, root, trace, cited)
+        if not fired and unreadable:
+            raise _Skip("missing-input", "could not read " + "; ".join(sorted(set(unreadable))))
         if not fired:
             return Finding(
                 rule.id,
@@ -422,7 +445,45 @@ def _truthy(value: Any) -> bool:
 
 
 def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
-    return template.render(context).strip()
+    """Render chunk by chunk so that a runaway template stops at MAX_RENDERED, not at OOM."""
+    chunks, size = [], 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > MAX_RENDERED:
+            raise RuleRunaway(f"its template renders more than {MAX_RENDERED} characters")
+        chunks.append(chunk)
+    return "".join(chunks).strip()
+
+
+class RuleRunaway(Exception):
+    """A rule that takes too long or renders too much."""
+
+
+@contextmanager
+def _time_budget(seconds: float) -> Iterator[None]:
+    """Interrupt a rule's own work (queries, templates) after ``seconds``.
+
+    A SIGALRM timer interrupts pure-Python loops such as a template nested a million deep;
+    RE2 and the YAML parser are outside it (they are linear, and loading is not the rule's
+    doing). Signals only reach the main thread, so elsewhere the budget is not enforced.
+    """
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise RuleRunaway(f"it ran for more than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _fixed_in(rule: Rule) -> str | None:
@@ -456,20 +517,24 @@ def _errored(rule: Rule, reason: str) -> Finding:
 
 
 def analyze(
-    bundle: Bundle | Path | str,
+    bundle: Bundle | Path | str | Sequence[Path | str],
     rules: RuleBook | Path | str | None = None,
     *,
     now: datetime | None = None,
+    redact: bool = True,
 ) -> Report:
-    """Analyze one bundle with a rule book (default: the shipped rule pack)."""
+    """Analyze one bundle (or the parts of a split one) with a rule book (default: the
+    shipped rule pack). Secrets in what the report quotes are redacted unless ``redact`` is
+    False."""
     book = rules if isinstance(rules, RuleBook) else load_rules(rules or default_rules_dir())
     if isinstance(bundle, Bundle):
-        return _analyze_open(bundle, book, now)
+        return _analyze_open(bundle, book, now, redact)
     with open_bundle(bundle) as opened:
-        return _analyze_open(opened, book, now)
+        return _analyze_open(opened, book, now, redact)
 
 
-def _analyze_open(bundle: Bundle, book: RuleBook, now: datetime | None) -> Report:
+def _analyze_open(bundle: Bundle, book: RuleBook, now: datetime | None, redact: bool) -> Report:
     analysis = Analysis(bundle, book)
     analysis.run()
-    return analysis.report(now)
+    report = analysis.report(now)
+    return redact_report(report) if redact else report

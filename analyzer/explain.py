@@ -30,7 +30,7 @@ def _describe(value: Any, sources: Sources) -> list[str]:
     return [text if len(text) <= 300 else text[:300] + " ..."]
 
 
-def explain(bundle: Path | str, book: RuleBook, rule_id: str) -> str:
+def explain(bundle: Path | str | list[Path], book: RuleBook, rule_id: str) -> str:
     """The trace of one rule over one bundle, as text."""
     rule = book.rules.get(rule_id)
     if rule is None:

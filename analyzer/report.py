@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -133,6 +133,8 @@ class Report:
     collect_next: tuple[CollectHint, ...] = ()
     upgrade: UpgradeAdvice | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    #: secrets replaced by [REDACTED]; None when redaction was turned off
+    redactions: int | None = None
     schema_version: str = SCHEMA_VERSION
 
     def finding(self, rule_id: str) -> Finding:

@@ -20,6 +20,7 @@ import jinja2
 import networkx as nx
 import yaml
 from jinja2 import meta
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern
@@ -74,8 +75,31 @@ def _version_cmp(a: Any, b: Any) -> int | None:
     return compare_versions(a, b)
 
 
-# Rules are shared between teams: templates run sandboxed and may not mutate what they see.
-TEMPLATES = ImmutableSandboxedEnvironment(
+#: the largest string or list a template expression may build with * or **
+MAX_TEMPLATE_VALUE = 100_000
+
+
+class _RuleSandbox(ImmutableSandboxedEnvironment):
+    """Rules are shared between teams: templates run sandboxed, may not mutate what they see,
+    and may not build huge values ("a" * 10**9, 9 ** 9 ** 9) that would exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError(f"exponent {right} is too large in a template")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, (str, list, tuple))
+                    and isinstance(times, int)
+                    and len(sequence) * times > MAX_TEMPLATE_VALUE
+                ):
+                    raise SecurityError("a template may not build a value that large")
+        return super().call_binop(context, operator, left, right)
+
+
+TEMPLATES = _RuleSandbox(
     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False
 )
 TEMPLATES.globals["version_cmp"] = _version_cmp

@@ -32,6 +32,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "bundle-analyzer", "version": report.tool_version},
         "generated_at": report.generated_at,
         "rules_loaded": report.rules_loaded,
+        "redactions": report.redactions,
         "bundle": {
             "path": report.bundle.name,
             "sha256": report.bundle.sha256,
