@@ -191,6 +191,8 @@ def test_quoted_scalars_do_not_change_how_plain_ones_read():
 def test_managed_fields_are_not_built():
     from analyzer.bundle.yamlfile import load_list
 
-    text = (b"items:\n- metadata:\n    name: p\n    managedFields:\n    - manager: kubelet\n"
-            b"  spec: {}\n")
+    text = (
+        b"items:\n- metadata:\n    name: p\n    managedFields:\n    - manager: kubelet\n"
+        b"  spec: {}\n"
+    )
     assert load_list(io.BytesIO(text)).items == [{"metadata": {"name": "p"}, "spec": {}}]

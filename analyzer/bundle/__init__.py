@@ -268,7 +268,11 @@ class Bundle:
         """A binary stream of ``path``; KeyError if absent, BundleError if unreadable."""
         if NESTED in path:
             outer, inner = path.split(NESTED, 1)
-            return self.nested(outer).open(inner)
+            try:
+                return self.nested(outer).open(inner)
+            except BundleError as exc:
+                # Name the file as reports do: through the node zip that holds it.
+                raise BundleError(f"{outer}{NESTED}{exc}") from None
         if path not in self._file_set:
             raise KeyError(path)
         try:

@@ -344,18 +344,22 @@ class ConcatFile(io.RawIOBase):
         return self._pos
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._pos >= self._size:
-            return 0
-        index = max(i for i, start in enumerate(self._starts) if start <= self._pos)
-        handle = self._handles.get(index)
-        if handle is None:
-            handle = self._handles[index] = open(self._parts[index], "rb")  # noqa: SIM115
-        handle.seek(self._pos - self._starts[index])
-        want = min(len(buffer), self._sizes[index] - (self._pos - self._starts[index]))
-        data = handle.read(want)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
+        # Fill the buffer across part boundaries: zipfile reads records that straddle them.
+        done = 0
+        while done < len(buffer) and self._pos < self._size:
+            index = max(i for i, start in enumerate(self._starts) if start <= self._pos)
+            handle = self._handles.get(index)
+            if handle is None:
+                handle = self._handles[index] = open(self._parts[index], "rb")  # noqa: SIM115
+            handle.seek(self._pos - self._starts[index])
+            want = min(len(buffer) - done, self._sizes[index] - (self._pos - self._starts[index]))
+            data = handle.read(want)
+            if not data:
+                break
+            buffer[done : done + len(data)] = data
+            done += len(data)
+            self._pos += len(data)
+        return done
 
     def close(self) -> None:
         for handle in self._handles.values():

@@ -1,0 +1,248 @@
+"""Hostile and broken bundles, built on demand (never checked in as binaries).
+
+Each builder writes one bundle under ``dest`` and returns what to analyze. ``scale`` sets the
+size of the large payloads: tests use small ones that still trip each protection;
+benchmarks/hostile.py uses the sizes the issue names (a 2 GB log of zeros, a 300 MB line).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import struct
+import tarfile
+import zipfile
+from pathlib import Path
+
+from fixtures.goldens import BUNDLES
+
+BASE = BUNDLES / "healthy-v161"
+ROOT = "supportbundle_5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9_2025-11-03T16-45-00Z"
+MIB = 1024 * 1024
+
+
+def _base_entries() -> tuple[list[tuple[str, bytes]], dict[str, list[tuple[str, bytes]]]]:
+    outer: list[tuple[str, bytes]] = []
+    nodes: dict[str, list[tuple[str, bytes]]] = {}
+    for path in sorted(p for p in BASE.rglob("*") if p.is_file()):
+        rel = path.relative_to(BASE).as_posix()
+        parts = rel.split("/")
+        if parts[0] == "nodes":
+            nodes.setdefault(parts[1], []).append(("/".join(parts[1:]), path.read_bytes()))
+        else:
+            outer.append((f"{ROOT}/{rel}", path.read_bytes()))
+    return outer, nodes
+
+
+def _zip(entries: list[tuple[str, bytes]], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+            info.compress_type = compression
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def bundle_zip(
+    dest: Path,
+    extra: list[tuple[str, bytes]] = (),
+    node_extra: dict[str, list[tuple[str, bytes]]] | None = None,
+    replace: dict[str, bytes] | None = None,
+    name: str = f"{ROOT}.zip",
+) -> Path:
+    """The healthy fixture as a real zip, plus ``extra`` raw entries (names as given, so they
+    can be hostile), extra node-zip entries, and replaced files (relative to the root)."""
+    outer, nodes = _base_entries()
+    replace = replace or {}
+    outer = [(n, replace.pop(n[len(ROOT) + 1 :], d)) for n, d in outer]
+    outer += [(f"{ROOT}/{rel}", data) for rel, data in replace.items()]
+    for node, entries in (node_extra or {}).items():
+        names = {name for name, _ in entries}
+        kept = [e for e in nodes.get(node, []) if e[0] not in names]
+        nodes[node] = kept + list(entries)
+    for node, entries in sorted(nodes.items()):
+        outer.append((f"{ROOT}/nodes/{node}.zip", _zip(entries)))
+    target = dest / name
+    target.write_bytes(_zip(outer + list(extra)))
+    return target
+
+
+def bundle_dir(dest: Path) -> Path:
+    target = dest / "bundle"
+    shutil.copytree(BASE, target)
+    return target
+
+
+# -- archive safety ---------------------------------------------------------------------------
+def traversal(dest: Path) -> Path:
+    return bundle_zip(
+        dest,
+        extra=[
+            ("../../escape.txt", b"outside"),
+            ("/tmp/bundle-analyzer-escape.txt", b"absolute"),
+            (f"{ROOT}/logs/../../../escape2.txt", b"dotdot"),
+        ],
+    )
+
+
+def nested_traversal(dest: Path) -> Path:
+    return bundle_zip(
+        dest,
+        node_extra={
+            "hv-node1": [
+                ("../../../node-escape.log", b"outside"),
+                ("/etc/node-evil", b"absolute"),
+            ]
+        },
+    )
+
+
+def tar_links(dest: Path, secret: Path) -> Path:
+    """A tar.gz whose pod log is a symlink, and whose kubelet log a hard link, to ``secret``."""
+    base = bundle_dir(dest / "src")
+    target = dest / f"{ROOT}.tar.gz"
+    with tarfile.open(target, "w:gz") as tar:
+        tar.add(base, arcname=ROOT)
+        link = tarfile.TarInfo(f"{ROOT}/logs/harvester-system/p/c.log")
+        link.type, link.linkname = tarfile.SYMTYPE, str(secret)
+        tar.addfile(link)
+        hard = tarfile.TarInfo(f"{ROOT}/nodes/hv-node1/logs/kubelet.log.1")
+        hard.type, hard.linkname = tarfile.LNKTYPE, str(secret)
+        tar.addfile(hard)
+    return target
+
+
+def zip_bomb_entry(dest: Path, scale: int = 50 * MIB) -> Path:
+    """kernel.log of a node: ``scale`` bytes of zeros, which deflate about 1000:1."""
+    return bundle_zip(dest, node_extra={"hv-node2": [("hv-node2/logs/kernel.log", bytes(scale))]})
+
+
+def nested_bomb(dest: Path) -> Path:
+    """A zip bomb inside a node zip: archives below node zips are never opened."""
+    bomb = _zip([(f"layer/{i}.bin", bytes(4 * MIB)) for i in range(8)])
+    return bundle_zip(dest, node_extra={"hv-node1": [("hv-node1/logs/rke2-server.log.zip", bomb)]})
+
+
+def many_entries_declared(dest: Path, entries: int = 10_000_000) -> Path:
+    """A zip whose end record claims ``entries`` entries (zipfile would try to read them all)."""
+    target = bundle_zip(dest)
+    data = bytearray(target.read_bytes())
+    at = data.rfind(b"PK\x05\x06")
+    data[at + 8 : at + 12] = struct.pack("<HH", 0xFFFF, 0xFFFF)
+    data[at + 12 : at + 16] = struct.pack("<I", 0xFFFFFFFF)
+    # A zip64 locator and end record that claim the entries.
+    record = b"PK\x06\x06" + struct.pack(
+        "<QHHIIQQQQ", 44, 45, 45, 0, 0, entries, entries, entries * 100, 0
+    )
+    offset = at
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, offset, 1)
+    data[at:at] = record + locator
+    target.write_bytes(bytes(data))
+    return target
+
+
+def huge_declared_sizes(dest: Path, copies: int = 20) -> Path:
+    """Entries whose central directory declares 4 GiB each (80 GiB in all)."""
+    target = bundle_zip(dest, extra=[(f"{ROOT}/logs/x/y/big{i}.log", b"x") for i in range(copies)])
+    data = bytearray(target.read_bytes())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at + 1)) >= 0:
+        name_length = struct.unpack("<H", data[at + 28 : at + 30])[0]
+        name = data[at + 46 : at + 46 + name_length]
+        if b"/big" in name:
+            data[at + 24 : at + 28] = struct.pack("<I", 0xFFFFFFF0)
+    target.write_bytes(bytes(data))
+    return target
+
+
+# -- broken content ---------------------------------------------------------------------------
+def truncated_tar(dest: Path) -> Path:
+    base = bundle_dir(dest / "src")
+    full = dest / "full.tar.gz"
+    with tarfile.open(full, "w:gz") as tar:
+        tar.add(base, arcname=ROOT)
+    target = dest / f"{ROOT}.tar.gz"
+    target.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    return target
+
+
+def malformed_yaml(dest: Path) -> Path:
+    return bundle_zip(
+        dest, replace={"yamls/cluster/v1/nodes.yaml": b"items:\n- metadata: {name: [\n"}
+    )
+
+
+def alias_bomb(dest: Path) -> Path:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)
+    ]
+    lines.append("items: [*i]")
+    return bundle_zip(
+        dest, replace={"yamls/namespaced/kube-system/v1/pods.yaml": "\n".join(lines).encode()}
+    )
+
+
+def non_list_yaml(dest: Path) -> Path:
+    return bundle_zip(
+        dest, replace={"yamls/cluster/v1/nodes.yaml": b"kind: Node\nmetadata: {name: x}\n"}
+    )
+
+
+def binary_logs(dest: Path) -> Path:
+    noise = os.urandom(256 * 1024) + b"\xff\xfe\n\x00\x00 invalid \xc3\x28 utf-8\n"
+    return bundle_zip(
+        dest,
+        node_extra={"hv-node1": [("hv-node1/logs/kubelet.log", noise)]},
+        extra=[(f"{ROOT}/logs/harvester-system/blob/blob.log", noise)],
+    )
+
+
+def long_line(dest: Path, scale: int = 20 * MIB) -> Path:
+    """A node log holding one line of ``scale`` bytes without a newline (folder form)."""
+    target = bundle_dir(dest)
+    with open(target / "nodes/hv-node1/logs/rke2-server.log", "ab") as handle:
+        chunk = b"A" * MIB
+        for _ in range(scale // MIB):
+            handle.write(chunk)
+    return target
+
+
+def zeros_log(dest: Path, scale: int = 2048 * MIB) -> Path:
+    """A node log of ``scale`` bytes of zeros, sparse on disk (folder form)."""
+    target = bundle_dir(dest)
+    with open(target / "nodes/hv-node2/logs/kernel.log", "wb") as handle:
+        handle.truncate(scale)
+    return target
+
+
+# -- split bundles ----------------------------------------------------------------------------
+def split_bytes(dest: Path, parts: int = 3) -> list[Path]:
+    """The bundle zip cut byte-wise into parts named ...Z.001.zip, .002.zip, ..."""
+    (dest / "whole").mkdir()
+    whole = bundle_zip(dest / "whole").read_bytes()
+    size = -(-len(whole) // parts)
+    paths = []
+    for i in range(parts):
+        path = dest / f"{ROOT}.{i + 1:03d}.zip"
+        path.write_bytes(whole[i * size : (i + 1) * size])
+        paths.append(path)
+    return paths
+
+
+def split_zips(dest: Path) -> list[Path]:
+    """Three zips of their own, each with part of the files: ...Z.1.zip, .2.zip, .3.zip."""
+    outer, nodes = _base_entries()
+    for node, entries in sorted(nodes.items()):
+        outer.append((f"{ROOT}/nodes/{node}.zip", _zip(entries)))
+    first = [e for e in outer if "/yamls/" not in e[0] and "/nodes/" not in e[0]]
+    second = [e for e in outer if "/yamls/" in e[0]]
+    third = [e for e in outer if "/nodes/" in e[0]]
+    paths = []
+    for number, entries in ((1, first), (2, second), (3, third)):
+        path = dest / f"{ROOT}.{number}.zip"
+        path.write_bytes(_zip(entries))
+        paths.append(path)
+    return paths
