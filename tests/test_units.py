@@ -196,3 +196,13 @@ def test_managed_fields_are_not_built():
         b"  spec: {}\n"
     )
     assert load_list(io.BytesIO(text)).items == [{"metadata": {"name": "p"}, "spec": {}}]
+
+
+def test_the_parse_budget_bounds_values_not_bytes():
+    from analyzer.bundle.yamlfile import ParseBudget, YamlFileError, load_list
+
+    budget = ParseBudget(values=1000)
+    load_list(io.BytesIO(b"items:\n" + b"- {a: 1}\n" * 100), budget)  # 100 x (4 + 2) = 600
+    assert budget.left == 400
+    with pytest.raises(YamlFileError, match="over the parsing budget of 1000 values"):
+        load_list(io.BytesIO(b"items:\n" + b"- {a: 1}\n" * 100), budget)

@@ -18,6 +18,7 @@ true, ``0x1F`` is 31), memoised because dumps repeat the same few values.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -44,6 +45,20 @@ _MEMO: dict[str, Any] = {}
 
 class YamlFileError(Exception):
     """The file cannot be used; the message says why, without the path (callers add it)."""
+
+
+class ParseBudget:
+    """How many more values a run may build from YAML: a container counts 4, a scalar 1.
+
+    Bytes do not bound memory: a crafted file of tiny mappings takes 26 times its size in
+    Python objects, a real dump about 4 times. Values do: about 39 bytes each at worst, so
+    the default 24 million keep every parse of one run below 1 GB, while real dumps, about
+    145,000 values per MB, may total some 160 MB.
+    """
+
+    def __init__(self, values: int = 24_000_000) -> None:
+        self.left = values
+        self.total = values
 
 
 @dataclass
@@ -87,9 +102,10 @@ def _describe(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}: {problem}" if mark is not None else problem
 
 
-def _build(stream: BinaryIO, item_lines: list[int] | None) -> Any:
+def _build(stream: BinaryIO, item_lines: list[int] | None, budget: ParseBudget | None) -> Any:
     """The first document of ``stream``; the start line of each root ``items`` entry is
     appended to ``item_lines`` when given."""
+    left = budget.left if budget is not None else sys.maxsize
     parser = _Parser(stream)
     check, get = parser.check_event, parser.get_event
     stack: list[list[Any]] = []  # [container, pending key] frames
@@ -104,10 +120,12 @@ def _build(stream: BinaryIO, item_lines: list[int] | None) -> Any:
                 tag = None if plain else (_STR if event.implicit[1] else event.tag)
                 value: Any = _typed(event.value, tag)
                 new = None
+                left -= 1
             elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
                 if event.anchor:
                     raise _refuse(event, "YAML anchors are not accepted in bundle files")
                 value = new = {} if kind is events.MappingStartEvent else []
+                left -= 4
             elif kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
                 stack.pop()
                 continue
@@ -122,6 +140,11 @@ def _build(stream: BinaryIO, item_lines: list[int] | None) -> Any:
                 continue
             if kind is events.ScalarEvent and event.anchor:
                 raise _refuse(event, "YAML anchors are not accepted in bundle files")
+            if left < 0:
+                assert budget is not None
+                raise _refuse(
+                    event, f"over the parsing budget of {budget.total} values for one run"
+                )
             if not stack:
                 root.append(value)
             else:
@@ -149,6 +172,8 @@ def _build(stream: BinaryIO, item_lines: list[int] | None) -> Any:
         raise YamlFileError("a mapping key that cannot be used as a key") from None
     finally:
         parser.dispose()
+        if budget is not None:
+            budget.left = max(left, 0)
     return root[0] if root else None
 
 
@@ -165,10 +190,10 @@ def _skip_value(check: Any, get: Any) -> None:
             return
 
 
-def load_list(stream: BinaryIO) -> ObjectList:
+def load_list(stream: BinaryIO, budget: ParseBudget | None = None) -> ObjectList:
     """Parse a Kubernetes List dump; YamlFileError if it is not valid YAML or not a List."""
     lines: list[int] = []
-    data = _build(stream, lines)
+    data = _build(stream, lines, budget)
     if data is None:
         raise YamlFileError("empty file")
     if not isinstance(data, dict):
@@ -186,6 +211,6 @@ def load_list(stream: BinaryIO) -> ObjectList:
     return ObjectList(items, lines)
 
 
-def load_document(stream: BinaryIO) -> Any:
+def load_document(stream: BinaryIO, budget: ParseBudget | None = None) -> Any:
     """Parse a single YAML (or JSON) document such as metadata.yaml or an rke2 config file."""
-    return _build(stream, None)
+    return _build(stream, None, budget)

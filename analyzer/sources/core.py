@@ -19,7 +19,13 @@ from typing import Any
 from analyzer.bundle import NESTED, Bundle
 from analyzer.bundle.logscan import line_blocks
 from analyzer.bundle.timestamps import iso, parse_rfc3339
-from analyzer.bundle.yamlfile import ObjectList, YamlFileError, load_document, load_list
+from analyzer.bundle.yamlfile import (
+    ObjectList,
+    ParseBudget,
+    YamlFileError,
+    load_document,
+    load_list,
+)
 from analyzer.errors import BundleError
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 
@@ -115,6 +121,8 @@ class Sources:
         self._namespaces: set[str] = set()
         self._node_roots: dict[str, str] | None = None
         self._created_at: datetime | bool | None = False
+        #: one budget for every YAML file parsed in the run: memory stays bounded
+        self.parse_budget = ParseBudget()
         self.version_refs: dict[str, Evidence] = {}
         #: files that could not be read, for the report's collection notes
         self.notes: list[str] = []
@@ -218,7 +226,7 @@ class Sources:
         if cached is None:
             try:
                 with self.bundle.open(path) as stream:
-                    cached = load_list(stream)
+                    cached = load_list(stream, self.parse_budget)
             except YamlFileError as exc:
                 cached = f"{path}: {exc}"
             except _READ_ERRORS as exc:
@@ -283,7 +291,7 @@ class Sources:
             return None
         try:
             with self.bundle.open(path) as stream:
-                return load_document(stream)
+                return load_document(stream, self.parse_budget)
         except YamlFileError as exc:
             self.note(f"{path}: {exc}")
         except _READ_ERRORS as exc:
