@@ -203,6 +203,6 @@ def test_the_parse_budget_bounds_values_not_bytes():
 
     budget = ParseBudget(values=1000)
     load_list(io.BytesIO(b"items:\n" + b"- {a: 1}\n" * 100), budget)  # 100 x (4 + 2) = 600
-    assert budget.left == 400
+    assert budget.left == 1000 - 600 - 9  # the List itself: a mapping, a key, a sequence
     with pytest.raises(YamlFileError, match="over the parsing budget of 1000 values"):
         load_list(io.BytesIO(b"items:\n" + b"- {a: 1}\n" * 100), budget)
