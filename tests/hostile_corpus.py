@@ -51,6 +51,7 @@ def bundle_zip(
     node_extra: dict[str, list[tuple[str, bytes]]] | None = None,
     replace: dict[str, bytes] | None = None,
     name: str = f"{ROOT}.zip",
+    node_zips: dict[str, bytes] | None = None,
 ) -> Path:
     """The healthy fixture as a real zip, plus ``extra`` raw entries (names as given, so they
     can be hostile), extra node-zip entries, and replaced files (relative to the root)."""
@@ -63,7 +64,8 @@ def bundle_zip(
         kept = [e for e in nodes.get(node, []) if e[0] not in names]
         nodes[node] = kept + list(entries)
     for node, entries in sorted(nodes.items()):
-        outer.append((f"{ROOT}/nodes/{node}.zip", _zip(entries)))
+        data = (node_zips or {}).get(node) or _zip(entries)
+        outer.append((f"{ROOT}/nodes/{node}.zip", data))
     target = dest / name
     target.write_bytes(_zip(outer + list(extra)))
     return target
@@ -115,8 +117,31 @@ def tar_links(dest: Path, secret: Path) -> Path:
 
 
 def zip_bomb_entry(dest: Path, scale: int = 50 * MIB) -> Path:
-    """kernel.log of a node: ``scale`` bytes of zeros, which deflate about 1000:1."""
-    return bundle_zip(dest, node_extra={"hv-node2": [("hv-node2/logs/kernel.log", bytes(scale))]})
+    """kernel.log of a node: ``scale`` bytes of zeros, which deflate about 1000:1; written as
+    a stream, so that gigabytes cost the builder no memory."""
+    _, nodes = _base_entries()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in nodes["hv-node2"]:
+            if not name.endswith("logs/kernel.log"):
+                archive.writestr(name, data)
+        info = zipfile.ZipInfo("hv-node2/logs/kernel.log", date_time=(2025, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w", force_zip64=True) as out:
+            for _ in range(scale // MIB):
+                out.write(bytes(MIB))
+    return bundle_zip(dest, node_zips={"hv-node2": buffer.getvalue()})
+
+
+def tiny_values_yaml(dest: Path, scale: int = 90 * MIB) -> Path:
+    """pods.yaml of ``scale`` bytes of tiny mappings: the most objects per byte of YAML."""
+    target = bundle_dir(dest)
+    with open(target / "yamls/namespaced/kube-system/v1/pods.yaml", "wb") as handle:
+        handle.write(b"items:\n")
+        line = b"- {a: 1}\n" * (MIB // 9)
+        for _ in range(scale // len(line)):
+            handle.write(line)
+    return target
 
 
 def nested_bomb(dest: Path) -> Path:

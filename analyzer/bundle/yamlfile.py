@@ -52,11 +52,11 @@ class ParseBudget:
 
     Bytes do not bound memory: a crafted file of tiny mappings takes 26 times its size in
     Python objects, a real dump about 4 times. Values do: about 39 bytes each at worst, so
-    the default 24 million keep every parse of one run below 1 GB, while real dumps, about
-    145,000 values per MB, may total some 160 MB.
+    the default 16 million keep every parse of one run near 650 MB, while real dumps, about
+    145,000 values per MB (fewer with managedFields skipped), may total over 110 MB.
     """
 
-    def __init__(self, values: int = 24_000_000) -> None:
+    def __init__(self, values: int = 16_000_000) -> None:
         self.left = values
         self.total = values
 

@@ -96,7 +96,8 @@ def build_metadata(src: Sources) -> dict[str, Any]:
     "per Node: name, ready (True/False/Unknown), ready_reason, ready_message, "
     "conditions (by type: status, reason, message, last_transition, last_heartbeat), "
     "kubelet_version, os_image, harvester_version, kernel_version, container_runtime, roles, "
-    "control_plane, internal_ip, taints [{key, effect}], unschedulable, has_node_zip",
+    "control_plane, internal_ip, taints [{key, effect}], unschedulable, has_node_zip, "
+    "node_zip_problem (why a node zip that is there could not be read)",
 )
 def build_nodes(src: Sources) -> list[dict[str, Any]]:
     nodes = src.require_kind("nodes", "yamls/cluster/v1/nodes.yaml")
@@ -144,6 +145,7 @@ def build_nodes(src: Sources) -> list[dict[str, Any]]:
             ],
             "unschedulable": bool(dig(node, "spec", "unschedulable")),
             "has_node_zip": name in zipped,
+            "node_zip_problem": src.node_zip_problems.get(name),
         }
         where = src.cite(node)
         reason = (

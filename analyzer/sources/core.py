@@ -120,6 +120,8 @@ class Sources:
         self._index: dict[tuple[str, str], list[tuple[str | None, str, str]]] | None = None
         self._namespaces: set[str] = set()
         self._node_roots: dict[str, str] | None = None
+        #: node -> why its zip, present in the bundle, could not be read
+        self.node_zip_problems: dict[str, str] = {}
         self._created_at: datetime | bool | None = False
         #: one budget for every YAML file parsed in the run: memory stays bounded
         self.parse_budget = ParseBudget()
@@ -340,16 +342,17 @@ class Sources:
                     roots.setdefault(parts[1], f"nodes/{parts[1]}/")
             for node, prefix in list(roots.items()):
                 if prefix.endswith(NESTED):
-                    roots[node] = self._nested_root(prefix)
+                    roots[node] = self._nested_root(node, prefix)
             self._node_roots = {n: p for n, p in sorted(roots.items()) if p}
         return self._node_roots
 
-    def _nested_root(self, prefix: str) -> str:
+    def _nested_root(self, node: str, prefix: str) -> str:
         outer = prefix[: -len(NESTED)]
         try:
             inner = self.bundle.nested(outer).files()
         except BundleError as exc:
             self.note(str(exc))
+            self.node_zip_problems[node] = str(exc)
             return ""
         tops = {name.split("/", 1)[0] for name in inner if "/" in name}
         # Node zips hold one folder named after the node; use whatever single folder is there.

@@ -1,0 +1,114 @@
+"""Hostile bundles at full size: each must end in a report or in exit 2 with one line, within
+a minute, under 1 GB of memory, writing nothing outside its private temporary folder.
+
+    python benchmarks/hostile.py
+
+Builds the corpus of tests/hostile_corpus.py at the sizes issue 4 names (a 2 GB log of zeros,
+zipped and as a sparse file, a 300 MB line without a newline, YAML of tiny values at the
+parse limit ...), analyzes each with the CLI in a fresh process under /usr/bin/time, and
+prints exit code, wall time and peak RSS.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from tests import hostile_corpus as corpus  # noqa: E402
+
+GIB = 1024 * corpus.MIB
+
+
+def cases(work: Path) -> list[tuple[str, list[Path]]]:
+    secret = work / "host-secret"
+    secret.write_text("root:x:0:0\n")
+
+    def at(name: str) -> Path:
+        folder = work / name
+        folder.mkdir()
+        return folder
+
+    return [
+        ("zip bomb: 2 GiB of zeros in a node log", [corpus.zip_bomb_entry(at("bomb"), 2 * GIB)]),
+        ("2 GiB of zeros, sparse file", [corpus.zeros_log(at("zeros"), 2 * GIB)]),
+        ("300 MiB line without a newline", [corpus.long_line(at("line"), 300 * corpus.MIB)]),
+        ("90 MiB of tiny YAML values", [corpus.tiny_values_yaml(at("tiny"), 90 * corpus.MIB)]),
+        ("YAML alias bomb", [corpus.alias_bomb(at("alias"))]),
+        ("10 million entries declared", [corpus.many_entries_declared(at("entries"))]),
+        ("80 GiB declared", [corpus.huge_declared_sizes(at("declared"))]),
+        ("archive in a node zip", [corpus.nested_bomb(at("nested"))]),
+        ("../ and absolute names", [corpus.traversal(at("traversal"))]),
+        ("tar links to host files", [corpus.tar_links(at("links"), secret)]),
+        ("truncated tar.gz", [corpus.truncated_tar(at("truncated"))]),
+        ("malformed YAML", [corpus.malformed_yaml(at("malformed"))]),
+        ("binary logs", [corpus.binary_logs(at("binary"))]),
+        ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
+    ]
+
+
+def main() -> int:
+    tmp = Path(tempfile.gettempdir())
+    before = set(tmp.glob("bundle-analyzer-*"))
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="hostile-bench-") as folder:
+        work = Path(folder)
+        print(f"cores: {os.cpu_count()}")
+        print(f"{'case':<40} {'exit':>4} {'wall s':>7} {'peak MB':>8}  outcome")
+        for name, paths in cases(work):
+            listing = {p for p in work.rglob("*")}
+            result = subprocess.run(
+                [
+                    "/usr/bin/time",
+                    "-f",
+                    "%e %M",
+                    sys.executable,
+                    "-m",
+                    "analyzer",
+                    "analyze",
+                    *map(str, paths),
+                    "-f",
+                    "json",
+                    "-o",
+                    os.devnull,
+                    "--fail-on",
+                    "none",
+                ],
+                cwd=PROJECT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            lines = [line for line in result.stderr.strip().splitlines()
+                     if not line.startswith("Command exited with non-zero status")]
+            *messages, timing = lines
+            wall, peak_kb = timing.split()
+            peak = int(peak_kb) / 1024
+            written = {p for p in work.rglob("*")} - listing
+            ok = (
+                result.returncode in (0, 2)
+                and len(messages) == 1
+                and float(wall) < 60
+                and peak < 1024
+                and not written
+            )
+            failures += not ok
+            outcome = messages[0][:70] if messages else "?"
+            print(
+                f"{name:<40} {result.returncode:>4} {float(wall):>7.2f} {peak:>8.0f}  "
+                f"{'ok' if ok else 'FAILED'}: {outcome}"
+            )
+    leftovers = set(tmp.glob("bundle-analyzer-*")) - before
+    if leftovers:
+        print(f"left in {tmp}: {sorted(p.name for p in leftovers)}")
+        failures += 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
