@@ -13,6 +13,7 @@ import shutil
 import struct
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from fixtures.goldens import BUNDLES
@@ -271,3 +272,23 @@ def split_zips(dest: Path) -> list[Path]:
         path.write_bytes(_zip(entries))
         paths.append(path)
     return paths
+
+
+def truncated_tar_at_member_boundary(dest: Path, compress: bool) -> Path:
+    """A tar (or tar.gz) cut right after a whole member: every member read is complete, so
+    only the missing end of the archive (end blocks, or the gzip end marker) betrays it."""
+    base = bundle_dir(dest / "src")
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        tar.add(base, arcname=ROOT)
+    data = raw.getvalue()
+    raw.seek(0)
+    with tarfile.open(fileobj=raw, mode="r") as tar:
+        offsets = [member.offset for member in tar.getmembers()]
+    cut = data[: offsets[len(offsets) // 2]]
+    if compress:
+        packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+        cut = packer.compress(cut) + packer.flush(zlib.Z_SYNC_FLUSH)  # no end marker
+    target = dest / (f"{ROOT}.tar.gz" if compress else f"{ROOT}.tar")
+    target.write_bytes(cut)
+    return target

@@ -338,3 +338,9 @@ def test_html_escapes_and_markdown_neutralises_what_the_bundle_says(tmp_path):
     assert "<script>" not in outside_code and "&lt;script>" in outside_code
     for row in (r for r in markdown.splitlines() if r.startswith("| 2025-")):
         assert row.count(" | ") == 3, row  # a pipe in the line does not split the table row
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["tar", "tar.gz"])
+def test_tar_cut_at_a_member_boundary(tmp_path, capsys, compress):
+    err = one_line_error(capsys, str(corpus.truncated_tar_at_member_boundary(tmp_path, compress)))
+    assert "not a readable tar archive" in err

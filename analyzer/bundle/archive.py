@@ -18,7 +18,10 @@ what a crafted file does. So:
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import os
 import shutil
 import stat
@@ -272,8 +275,10 @@ class TarTree(DirTree):
         packed = max(path.stat().st_size, 1)
         total = entries = 0
         try:
-            # Stream mode reads the archive once, front to back, whatever its compression.
-            with tarfile.open(path, "r|*") as tar:
+            # Stream mode reads the archive once, front to back; the decompression is ours
+            # so that a stream cut short is noticed (tarfile would end quietly at a member
+            # boundary and leave a partial bundle).
+            with _decompressed(path) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
                 for member in tar:
                     entries += 1
                     if entries > limits.max_entries:
@@ -308,7 +313,8 @@ class TarTree(DirTree):
                         continue
                     with source, open(target, "wb") as out:
                         shutil.copyfileobj(source, out, _COPY_CHUNK)
-        except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+                _check_tar_end(path, stream)
+        except (tarfile.TarError, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
             raise BundleError(f"{label}: not a readable tar archive ({exc})") from None
         super().__init__(workdir, limits)
         self.rejected = rejected + self.rejected
@@ -316,6 +322,33 @@ class TarTree(DirTree):
             self.refused[name] = why
             self._sizes[name] = 0
         self._sizes = dict(sorted(self._sizes.items()))
+
+
+def _decompressed(path: Path) -> BinaryIO:
+    """The tar stream inside ``path``, decompressed by the library its magic number names."""
+    with open(path, "rb") as handle:
+        head = handle.read(6)
+    if head[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    if head[:3] == b"BZh":
+        return bz2.open(path, "rb")  # type: ignore[return-value]
+    if head == b"\xfd7zXZ\x00":
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _check_tar_end(path: Path, stream: BinaryIO) -> None:
+    """Raise if the archive was cut short after its last whole member."""
+    if isinstance(stream, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
+        # Reading on to the end checks the compressor's end marker (and, for gzip, the CRC):
+        # a truncated stream raises EOFError here.
+        while stream.read(_COPY_CHUNK):
+            pass
+        return
+    with open(path, "rb") as handle:
+        handle.seek(max(path.stat().st_size - 1024, 0))
+        if handle.read(1024) != bytes(1024):
+            raise tarfile.ReadError("no end-of-archive blocks: truncated")
 
 
 class ConcatFile(io.RawIOBase):
