@@ -7,6 +7,7 @@ be read, a rule is invalid, bad usage), reported as one line on stderr, never a 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
@@ -74,6 +75,18 @@ def cli() -> None:
     is_flag=True,
     help="Show secrets (tokens, passwords, keys) found in quoted lines instead of [REDACTED].",
 )
+@click.option(
+    "--profile",
+    "with_profile",
+    is_flag=True,
+    help="Time each phase, source and rule: in the JSON report, and a summary on stderr.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes scanning logs at once. [default: one per core]",
+)
 def analyze(
     bundle: tuple[Path, ...],
     fmt: str | None,
@@ -82,6 +95,8 @@ def analyze(
     fail_on: str,
     explain_rule: str | None,
     no_redact: bool,
+    with_profile: bool,
+    jobs: int | None,
 ) -> int:
     """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder, or all the parts
     of a split one (.001.zip ...; the first part alone finds the others)."""
@@ -90,8 +105,13 @@ def analyze(
     if explain_rule:
         click.echo(explain(list(bundle), book, explain_rule), nl=False)
         return 0
-    report = run_analysis(list(bundle), book, redact=not no_redact)
+    started = time.perf_counter()
+    report = run_analysis(
+        list(bundle), book, redact=not no_redact, profile=with_profile, workers=jobs
+    )
     text = render(report, fmt)
+    if with_profile and report.profile:
+        click.echo(_profile_summary(report.profile, time.perf_counter() - started), err=True)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -194,6 +214,14 @@ def _write(target: Path, text: str) -> None:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise AnalyzerError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _profile_summary(profile: dict[str, dict[str, float]], total: float) -> str:
+    lines = [f"profile: {total:.2f} s in all (bundle opened and report rendered included)"]
+    for table in ("phases", "sources", "rules"):
+        slowest = list(profile[table].items())[:5]
+        lines.append(f"  {table}: " + ", ".join(f"{k} {v:.2f}s" for k, v in slowest))
+    return "\n".join(lines)
 
 
 def _summary_line(report: Report, output: Path) -> str:

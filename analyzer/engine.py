@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -24,12 +25,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import networkx as nx
 
 from analyzer._version import __version__
 from analyzer.bundle import Bundle, open_bundle
 from analyzer.bundle.logscan import HitSink, LogPattern, Scanner
+from analyzer.bundle.scanpool import ParallelScan
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
 from analyzer.query import options_for
@@ -44,7 +45,15 @@ from analyzer.report import (
     UpgradeAdvice,
     severity_rank,
 )
-from analyzer.rulebook import Condition, LogMatcher, Rule, RuleBook, default_rules_dir, load_rules
+from analyzer.rulebook import (
+    Condition,
+    LogMatcher,
+    Rule,
+    RuleBook,
+    RuleTemplate,
+    default_rules_dir,
+    load_rules,
+)
 from analyzer.sources import SourceMissing, Sources
 from analyzer.versions import compare_versions, parse_version
 
@@ -101,10 +110,13 @@ def run_time(now: datetime | None = None) -> str:
 class Analysis:
     """One evaluation of a rule book over one open bundle."""
 
-    def __init__(self, bundle: Bundle, book: RuleBook) -> None:
+    def __init__(self, bundle: Bundle, book: RuleBook, workers: int | None = None) -> None:
         self.bundle = bundle
         self.book = book
+        #: processes scanning the logs (None: one per core; 1: no worker process)
+        self.workers = workers
         self.sources = Sources(bundle)
+        self.profile = self.sources.profile
         self.options = options_for(self.sources.age_hours)
         self.versions = self.sources.get("versions")
         self.created_at = self.sources.created_at()
@@ -133,7 +145,9 @@ class Analysis:
                 )
 
     # -- phase 2: one pass over the logs ---------------------------------------------------------
-    def _scan_logs(self, rules: list[Rule]) -> None:
+    def log_plan(self, rules: list[Rule]) -> dict[str, dict[Hashable, LogPattern]]:
+        """Which patterns to look for in which log file: path -> (rule id, matcher) -> pattern.
+        Also records, per matcher, how many files it has, or why it has none."""
         wanted: dict[str, dict[Hashable, LogPattern]] = {}
         for rule in rules:
             for matcher in rule.logs:
@@ -150,19 +164,52 @@ class Analysis:
                         result.files += 1
                 if not result.files:
                     result.missing = f"no {matcher.source} file matches {', '.join(matcher.files)}"
-        sinks: dict[Hashable, HitSink] = {key: result.sink for key, result in self._logs.items()}
-        scanner = Scanner()
-        for path in sorted(wanted):
+        return wanted
+
+    def _scan_logs(self, rules: list[Rule]) -> None:
+        wanted = self.log_plan(rules)
+        paths = sorted(wanted)
+
+        def scan_one(scanner: Scanner, path: str) -> dict[Hashable, HitSink] | str:
+            sinks: dict[Hashable, HitSink] = {}
             try:
                 with self.bundle.open(path) as stream:
                     scanner.scan(stream, path, wanted[path], sinks)
             except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                reason = (
-                    str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
-                )
-                self.sources.note(reason)
-                for key in wanted[path]:
-                    self._logs[key].unreadable.append(reason)
+                return str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
+            return sinks
+
+        # The logs are scanned by worker processes where that pays, while this process
+        # builds the sources the rules read: the two costs overlap instead of adding up.
+        scan = ParallelScan(paths, [self.bundle.size(p) for p in paths], scan_one, self.workers)
+        # The report names the archive by its sha256: hashing runs outside the GIL, so it
+        # overlaps with the rest rather than adding to the end (started after the forks).
+        hashing = threading.Thread(target=self._digest, daemon=True)
+        hashing.start()
+        self._load_sources(rules)
+        result = scan.result()
+        hashing.join()
+        for path, why in result.unreadable:
+            self.sources.note(why)
+            for key in wanted[path]:
+                self._logs[key].unreadable.append(why)
+        for key, sink in result.sinks.items():
+            self._logs[key].sink = sink
+
+    def _digest(self) -> None:
+        # A failure is met again, and reported, where the report asks for the digest.
+        with contextlib.suppress(OSError, BundleError, zipfile.BadZipFile):
+            self.bundle.sha256  # noqa: B018 - computed and cached
+
+    def _load_sources(self, rules: list[Rule]) -> None:
+        """Build every source the active rules read (each rule would, one by one, later)."""
+        for rule in rules:
+            for name in sorted(rule.needs() - {"objects"}):
+                with contextlib.suppress(SourceMissing):
+                    self.sources.get(name)
+            for kind in sorted(rule.object_kinds):
+                with contextlib.suppress(SourceMissing):
+                    self.sources.kind(kind)
 
     def _hit_records(self, matcher: LogMatcher, result: _LogResult) -> list[dict[str, Any]]:
         records = []
@@ -180,26 +227,41 @@ class Analysis:
         return records
 
     # -- phase 3: rules -----------------------------------------------------------------------
-    def run(self) -> None:
-        order = [self.book.rules[rule_id] for rule_id in self.book.order()]
+    def active_rules(self) -> list[Rule]:
+        """The rules that apply to this cluster's versions, in graph order; the others are
+        recorded as skipped."""
         active = []
-        for rule in order:
+        for rule_id in self.book.order():
+            rule = self.book.rules[rule_id]
             try:
                 self._gate(rule)
                 active.append(rule)
             except _Skip as skip:
                 self.outcomes[rule.id] = _skipped(rule, skip)
-        self._scan_logs(active)
+        return active
+
+    def run(self) -> None:
+        active = self.active_rules()
+        with self.profile.phase("scan logs"):
+            self._scan_logs(active)
+        with self.profile.phase("rules"):
+            self._evaluate_all(active)
+
+    def _evaluate_all(self, active: list[Rule]) -> None:
         for rule in active:
-            trace = self.traces[rule.id] = Trace()
-            try:
-                self.outcomes[rule.id] = self._evaluate(rule, trace)
-            except _Skip as skip:
-                self.outcomes[rule.id] = _skipped(rule, skip)
-            # jmespath type errors, template errors, anything else: one broken rule is an
-            # error outcome for that rule and never stops the others.
-            except Exception as exc:
-                self.outcomes[rule.id] = _errored(rule, f"{type(exc).__name__}: {exc}")
+            with self.profile.timed(self.profile.rules, rule.id):
+                self._evaluate_one(rule)
+
+    def _evaluate_one(self, rule: Rule) -> None:
+        trace = self.traces[rule.id] = Trace()
+        try:
+            self.outcomes[rule.id] = self._evaluate(rule, trace)
+        except _Skip as skip:
+            self.outcomes[rule.id] = _skipped(rule, skip)
+        # jmespath type errors, template errors, anything else: one broken rule is an
+        # error outcome for that rule and never stops the others.
+        except Exception as exc:
+            self.outcomes[rule.id] = _errored(rule, f"{type(exc).__name__}: {exc}")
 
     def _root(self, rule: Rule) -> dict[str, Any]:
         for dependency in rule.requires:
@@ -444,7 +506,7 @@ def _truthy(value: Any) -> bool:
     return not (value is None or value is False or value in ("", [], {}))
 
 
-def _render(template: jinja2.Template, context: dict[str, Any]) -> str:
+def _render(template: RuleTemplate, context: dict[str, Any]) -> str:
     """Render chunk by chunk so that a runaway template stops at MAX_RENDERED, not at OOM."""
     chunks, size = [], 0
     for chunk in template.generate(context):
@@ -522,19 +584,34 @@ def analyze(
     *,
     now: datetime | None = None,
     redact: bool = True,
+    profile: bool = False,
+    workers: int | None = None,
 ) -> Report:
     """Analyze one bundle (or the parts of a split one) with a rule book (default: the
     shipped rule pack). Secrets in what the report quotes are redacted unless ``redact`` is
-    False."""
+    False; ``profile`` adds where the time went (not deterministic, so off by default);
+    ``workers`` caps the processes scanning logs (default one per core; the report is the
+    same whatever the number)."""
     book = rules if isinstance(rules, RuleBook) else load_rules(rules or default_rules_dir())
     if isinstance(bundle, Bundle):
-        return _analyze_open(bundle, book, now, redact)
+        return _analyze_open(bundle, book, now, redact, profile, workers)
     with open_bundle(bundle) as opened:
-        return _analyze_open(opened, book, now, redact)
+        return _analyze_open(opened, book, now, redact, profile, workers)
 
 
-def _analyze_open(bundle: Bundle, book: RuleBook, now: datetime | None, redact: bool) -> Report:
-    analysis = Analysis(bundle, book)
+def _analyze_open(
+    bundle: Bundle,
+    book: RuleBook,
+    now: datetime | None,
+    redact: bool,
+    profile: bool,
+    workers: int | None,
+) -> Report:
+    analysis = Analysis(bundle, book, workers)
     analysis.run()
-    report = analysis.report(now)
-    return redact_report(report) if redact else report
+    with analysis.profile.phase("report"):
+        report = analysis.report(now)
+    if redact:
+        with analysis.profile.phase("redact"):
+            report = redact_report(report)
+    return replace(report, profile=analysis.profile.as_dict()) if profile else report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -135,6 +135,8 @@ class Report:
     timeline: tuple[TimelineEntry, ...] = ()
     #: secrets replaced by [REDACTED]; None when redaction was turned off
     redactions: int | None = None
+    #: seconds per phase, source and rule, when profiling was asked for
+    profile: dict[str, dict[str, float]] | None = None
     schema_version: str = SCHEMA_VERSION
 
     def finding(self, rule_id: str) -> Finding:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from jinja2 import meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern
+from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern, required_literals
 from analyzer.errors import RuleError
 from analyzer.query import Query, QueryError, compile_query
 from analyzer.report import SEVERITIES
@@ -132,6 +132,20 @@ class Condition:
     query: Query | None = None
 
 
+class RuleTemplate:
+    """A rule's message or remediation: checked when loaded, compiled when first rendered.
+    Few rules fire in a run, and compiling every template was half of loading the pack."""
+
+    def __init__(self, tree: jinja2.nodes.Template) -> None:
+        self._tree = tree
+        self._compiled: jinja2.Template | None = None
+
+    def generate(self, context: dict[str, Any]) -> Iterator[str]:
+        if self._compiled is None:
+            self._compiled = TEMPLATES.from_string(self._tree)
+        return self._compiled.generate(context)
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -142,8 +156,8 @@ class Rule:
     path: str  # as shown in messages: rules/<category>/<id>.yaml
     file: Path  # where it was read from
     when: Condition
-    message: jinja2.Template
-    remediation: jinja2.Template
+    message: RuleTemplate
+    remediation: RuleTemplate
     applies_to: dict[str, VersionRange] = field(default_factory=dict)
     fixed_in: dict[str, str] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
@@ -415,7 +429,11 @@ class _RuleParser:
                     source=source,
                     files=tuple(files),
                     pattern=str(entry["pattern"]),
-                    regex=LogPattern(compiled["pattern"], compiled.get("exclude")),
+                    regex=LogPattern(
+                        compiled["pattern"],
+                        compiled.get("exclude"),
+                        required_literals(str(entry["pattern"])),
+                    ),
                     min=minimum,
                     optional=bool(entry.get("optional", False)),
                     file_regex=re.compile("|".join(f"(?:{glob_to_regex(f)})$" for f in files)),
@@ -483,7 +501,7 @@ class _RuleParser:
         self.problems.add(where, "must be a jmespath expression or one of all/any/not")
         return None
 
-    def _template(self, key: str) -> jinja2.Template | None:
+    def _template(self, key: str) -> RuleTemplate | None:
         text = self.data.get(key)
         if not isinstance(text, str):
             return None
@@ -499,7 +517,7 @@ class _RuleParser:
                 continue
             if name in SOURCES:
                 self.names_read.add(name)
-        return TEMPLATES.from_string(text)
+        return RuleTemplate(parsed)
 
 
 def rule_files(root: Path) -> list[Path]:

@@ -5,22 +5,22 @@ a minute, under 1 GB of memory, writing nothing outside its private temporary fo
 
 Builds the corpus of tests/hostile_corpus.py at the sizes issue 4 names (a 2 GB log of zeros,
 zipped and as a sparse file, a 300 MB line without a newline, YAML of tiny values at the
-parse limit ...), analyzes each with the CLI in a fresh process under /usr/bin/time, and
+parse limit ...), analyzes each with the CLI in a fresh process (benchmarks/measure.py), and
 prints exit code, wall time and peak RSS.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from measure import PROJECT, analyze_command, measure
+
 sys.path.insert(0, str(PROJECT))
 
-from tests import hostile_corpus as corpus  # noqa: E402
+from tests import hostile_corpus as corpus
 
 GIB = 1024 * corpus.MIB
 
@@ -62,45 +62,21 @@ def main() -> int:
         print(f"{'case':<40} {'exit':>4} {'wall s':>7} {'peak MB':>8}  outcome")
         for name, paths in cases(work):
             listing = {p for p in work.rglob("*")}
-            result = subprocess.run(
-                [
-                    "/usr/bin/time",
-                    "-f",
-                    "%e %M",
-                    sys.executable,
-                    "-m",
-                    "analyzer",
-                    "analyze",
-                    *map(str, paths),
-                    "-f",
-                    "json",
-                    "-o",
-                    os.devnull,
-                    "--fail-on",
-                    "none",
-                ],
-                cwd=PROJECT,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            lines = [line for line in result.stderr.strip().splitlines()
-                     if not line.startswith("Command exited with non-zero status")]
-            *messages, timing = lines
-            wall, peak_kb = timing.split()
-            peak = int(peak_kb) / 1024
+            run = measure(analyze_command(paths))
+            messages = run.stderr.strip().splitlines()
+            wall, peak = run.wall, run.peak_mb
             written = {p for p in work.rglob("*")} - listing
             ok = (
-                result.returncode in (0, 2)
+                run.returncode in (0, 2)
                 and len(messages) == 1
-                and float(wall) < 60
+                and wall < 60
                 and peak < 1024
                 and not written
             )
             failures += not ok
             outcome = messages[0][:70] if messages else "?"
             print(
-                f"{name:<40} {result.returncode:>4} {float(wall):>7.2f} {peak:>8.0f}  "
+                f"{name:<40} {run.returncode:>4} {wall:>7.2f} {peak:>8.0f}  "
                 f"{'ok' if ok else 'FAILED'}: {outcome}"
             )
     leftovers = set(tmp.glob("bundle-analyzer-*")) - before

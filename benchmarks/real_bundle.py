@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
+from measure import PROJECT, analyze_command, measure
+
 DEFAULT = (
     PROJECT.parent
     / "shared"
@@ -34,27 +32,9 @@ def main() -> int:
     if not args.bundle.exists():
         print(f"no bundle at {args.bundle}", file=sys.stderr)
         return 2
-    walls = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "analyzer",
-                "analyze",
-                str(args.bundle),
-                "-f",
-                "json",
-                "--fail-on",
-                "none",
-            ],
-            cwd=PROJECT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        walls.append(time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    runs = [measure(analyze_command([args.bundle])) for _ in range(args.runs)]
+    walls = [run.wall for run in runs]
+    peak_mb = max(run.peak_mb for run in runs)
     size_mb = args.bundle.stat().st_size / 1e6
     print(f"bundle: {args.bundle.name} ({size_mb:.1f} MB)")
     print(f"cores: {os.cpu_count()}, runs: {args.runs}")

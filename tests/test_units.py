@@ -116,7 +116,7 @@ def test_scan_across_block_boundaries_and_overlong_lines(monkeypatch):
     sink = hits(data, n="needle")["n"]
     # The needle past MAX_LINE in line 2 is cut off; line 3 is still counted right.
     assert [(h.line, h.text) for h in sink.hits()] == [(3, "needle after")]
-    assert [n for n, _ in line_blocks(io.BytesIO(data))][-1] == 4
+    assert [n for n, *_ in line_blocks(io.BytesIO(data))][-1] == 4
 
 
 def test_scan_keeps_first_and_last_hits(monkeypatch):

@@ -20,6 +20,7 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -36,6 +37,7 @@ from analyzer.bundle.archive import (
     is_tar,
     is_zip,
     spool,
+    usable_cores,
 )
 from analyzer.errors import BundleError
 
@@ -127,7 +129,7 @@ class Bundle:
         self.limits = limits
         self.notes: list[str] = []
         self._workdir: Path | None = None
-        self._nested: dict[str, Tree] = {}
+        self._nested: dict[str, Tree | BundleError] = {}  # a node zip, or why it is unusable
         self._parts: list[Path] = []
         self._name = self.path.name
         for candidate in given:
@@ -191,7 +193,8 @@ class Bundle:
 
     def close(self) -> None:
         for tree in self._nested.values():
-            tree.close()
+            if isinstance(tree, Tree):
+                tree.close()
         self._nested.clear()
         if getattr(self, "_tree", None) is not None:
             self._tree.close()
@@ -237,7 +240,7 @@ class Bundle:
     def rejected(self) -> list[str]:
         """Entries skipped because they were links or had unsafe names."""
         found = list(self._tree.rejected)
-        for outer, tree in sorted(self._nested.items()):
+        for outer, tree in sorted(self._trees()):
             found += [f"{outer}{NESTED}{name}" for name in tree.rejected]
         return found
 
@@ -249,7 +252,7 @@ class Bundle:
             for n, why in self._tree.refused.items()
             if n.startswith(self._prefix)
         }
-        for outer, tree in sorted(self._nested.items()):
+        for outer, tree in sorted(self._trees()):
             found.update({f"{outer}{NESTED}{n}": why for n, why in tree.refused.items()})
         return found
 
@@ -294,14 +297,38 @@ class Bundle:
         """
         tree = self._nested.get(path)
         if tree is None:
-            try:
-                with self.open(path) as stream:
-                    copy = spool(stream, self.workdir)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
-                raise BundleError(f"{path}: cannot read ({exc})") from None
-            tree = ZipTree(copy, path, self.limits)
-            self._nested[path] = tree
+            tree = self._nested[path] = self._open_nested(path)
+        if isinstance(tree, BundleError):
+            raise tree
         return tree
+
+    def _trees(self) -> list[tuple[str, Tree]]:
+        return [(path, tree) for path, tree in self._nested.items() if isinstance(tree, Tree)]
+
+    def open_nested(self, paths: Sequence[str]) -> None:
+        """Open several nested zips at once: copying one out of the bundle is mostly
+        decompression, which runs outside the GIL, so they are copied on every core."""
+        todo = [p for p in paths if p not in self._nested]
+        if len(todo) < 2:
+            return
+        self.workdir  # noqa: B018 - made here, not raced for by the threads
+        workers = min(len(todo), usable_cores())
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for path, tree in zip(todo, pool.map(self._open_nested, todo), strict=True):
+                self._nested[path] = tree
+
+    def _open_nested(self, path: str) -> Tree | BundleError:
+        try:
+            with self.open(path) as stream:
+                copy = spool(stream, self.workdir)
+        except BundleError as exc:
+            return exc
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+            return BundleError(f"{path}: cannot read ({exc})")
+        try:
+            return ZipTree(copy, path, self.limits)
+        except BundleError as exc:
+            return exc
 
 
 def open_bundle(path: Path | str | Sequence[Path | str], limits: Limits = DEFAULT_LIMITS) -> Bundle:

@@ -4,8 +4,8 @@ Bundles come from broken clusters, partial uploads and, now and then, from someo
 what a crafted file does. So:
 
 - Nothing is written outside a private temporary folder. Zips (and the node zips nested in
-  them) are read in place; a nested zip is spooled to memory or to the private folder so it
-  can be seeked. A tar.gz cannot be read at random: its regular files, and only those, are
+  them) are read in place; a nested zip is copied to the private folder so it can be
+  seeked. A tar.gz cannot be read at random: its regular files, and only those, are
   extracted into the private folder under names checked to stay inside it.
 - Entry names that could escape the root (``..``, absolute paths), links and devices are
   refused. Nested archives are opened only for node zips (``nodes/<node>.zip``, depth 2);
@@ -36,8 +36,6 @@ from typing import BinaryIO
 
 from analyzer.errors import BundleError
 
-# Nested zips up to this size are spooled in memory, larger ones to the private folder.
-_SPOOL_IN_MEMORY = 64 * 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
 _MIB = 1024 * 1024
 
@@ -158,14 +156,13 @@ _END64_LOCATOR = b"PK\x06\x07"
 _END64 = b"PK\x06\x06"
 
 
-def _directory_size(source: Path | BinaryIO) -> tuple[int, int]:
+def _directory_size(handle: BinaryIO) -> tuple[int, int]:
     """(entries, central directory bytes) from the end records, before zipfile reads them.
 
     Also refuses a zip whose end record is not at its very end: zipfile searches the last
     64 KiB for it, and in a truncated bundle it can find the record of a node zip stored
     inside and would then read that node zip as the bundle.
     """
-    handle = open(source, "rb") if isinstance(source, Path) else source  # noqa: SIM115
     try:
         size = handle.seek(0, os.SEEK_END)
         tail_size = min(size, 65536 + _END_SIZE)
@@ -190,10 +187,7 @@ def _directory_size(source: Path | BinaryIO) -> tuple[int, int]:
                 entries, directory = struct.unpack("<QQ", record[32:48])
         return entries, directory
     finally:
-        if isinstance(source, Path):
-            handle.close()
-        else:
-            handle.seek(0)
+        handle.seek(0)
 
 
 class ZipTree(Tree):
@@ -206,13 +200,20 @@ class ZipTree(Tree):
         self.rejected = []
         self.refused = {}
         try:
-            entries, directory = _directory_size(source)
+            self._source = PreadFile(source) if isinstance(source, Path) else source
+        except OSError as exc:
+            raise BundleError(f"{label}: cannot read ({exc.strerror or exc})") from None
+        try:
+            entries, directory = _directory_size(self._source)
             if entries > limits.max_entries or directory > limits.max_entries * 4096:
                 raise BundleError(
                     f"{label}: holds {entries} entries, over the limit of {limits.max_entries}"
                 )
-            self._zip = zipfile.ZipFile(source)
+            self._zip = zipfile.ZipFile(self._source)
             infos = self._zip.infolist()
+        except BundleError:
+            self._source.close()
+            raise
         except (
             zipfile.BadZipFile,
             zipfile.LargeZipFile,
@@ -221,6 +222,7 @@ class ZipTree(Tree):
             ValueError,
             struct.error,
         ) as exc:
+            self._source.close()
             raise BundleError(f"{label}: not a readable zip archive ({exc})") from None
         self._infos: dict[str, zipfile.ZipInfo] = {}
         total = 0
@@ -245,7 +247,7 @@ class ZipTree(Tree):
                     f"compressed {ratio:.0f}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)"
                 )
         if total > limits.max_total_size:
-            self._zip.close()
+            self.close()
             raise BundleError(
                 f"{label}: unpacks to {_size(total)}, over the {_size(limits.max_total_size)} limit"
             )
@@ -262,6 +264,7 @@ class ZipTree(Tree):
 
     def close(self) -> None:
         self._zip.close()
+        self._source.close()
 
 
 class TarTree(DirTree):
@@ -351,16 +354,11 @@ def _check_tar_end(path: Path, stream: BinaryIO) -> None:
             raise tarfile.ReadError("no end-of-archive blocks: truncated")
 
 
-class ConcatFile(io.RawIOBase):
-    """Several files read as one, for bundles split byte-wise into parts (.001, .002 ...)."""
+class _OwnPosition(io.RawIOBase):
+    """A read-only, seekable file that keeps its position itself; see PreadFile."""
 
-    def __init__(self, parts: list[Path]) -> None:
-        self._parts = parts
-        self._sizes = [p.stat().st_size for p in parts]
-        self._starts = [sum(self._sizes[:i]) for i in range(len(parts))]
-        self._size = sum(self._sizes)
-        self._pos = 0
-        self._handles: dict[int, BinaryIO] = {}
+    _size = 0
+    _pos = 0
 
     def readable(self) -> bool:
         return True
@@ -376,17 +374,65 @@ class ConcatFile(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
+
+class PreadFile(_OwnPosition):
+    """A file whose reads go through ``os.pread`` at its own position, leaving the
+    descriptor's shared offset alone: processes forked to scan logs inherit the open
+    archives, and reads in one must not move the others' place in the file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        self._size = os.fstat(self._fd).st_size
+
+    def read(self, size: int = -1) -> bytes:
+        # zipfile reads with read(n): one pread, where RawIOBase would copy twice
+        if size < 0:
+            size = max(self._size - self._pos, 0)
+        data = _pread(self._fd, size, self._pos)
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
+
+
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, size, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # pragma: no cover - Windows: no fork there either
+    return os.read(fd, size)  # pragma: no cover
+
+
+class ConcatFile(_OwnPosition):
+    """Several files read as one, for bundles split byte-wise into parts (.001, .002 ...)."""
+
+    def __init__(self, parts: list[Path]) -> None:
+        super().__init__()
+        self._parts = parts
+        self._sizes = [p.stat().st_size for p in parts]
+        self._starts = [sum(self._sizes[:i]) for i in range(len(parts))]
+        self._size = sum(self._sizes)
+        self._fds: dict[int, int] = {}
+
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         # Fill the buffer across part boundaries: zipfile reads records that straddle them.
         done = 0
         while done < len(buffer) and self._pos < self._size:
             index = max(i for i, start in enumerate(self._starts) if start <= self._pos)
-            handle = self._handles.get(index)
-            if handle is None:
-                handle = self._handles[index] = open(self._parts[index], "rb")  # noqa: SIM115
-            handle.seek(self._pos - self._starts[index])
-            want = min(len(buffer) - done, self._sizes[index] - (self._pos - self._starts[index]))
-            data = handle.read(want)
+            fd = self._fds.get(index)
+            if fd is None:
+                fd = self._fds[index] = os.open(self._parts[index], os.O_RDONLY)
+            offset = self._pos - self._starts[index]
+            want = min(len(buffer) - done, self._sizes[index] - offset)
+            data = _pread(fd, want, offset)
             if not data:
                 break
             buffer[done : done + len(data)] = data
@@ -395,18 +441,27 @@ class ConcatFile(io.RawIOBase):
         return done
 
     def close(self) -> None:
-        for handle in self._handles.values():
-            handle.close()
-        self._handles.clear()
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
         super().close()
 
 
-def spool(stream: BinaryIO, workdir: Path) -> BinaryIO:
-    """A seekable copy of ``stream``, in memory when small, else in the private folder."""
-    copy = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY, dir=workdir)  # noqa: SIM115
-    shutil.copyfileobj(stream, copy, _COPY_CHUNK)
-    copy.seek(0)
-    return copy  # type: ignore[return-value]
+def spool(stream: BinaryIO, workdir: Path) -> PreadFile:
+    """A seekable copy of ``stream`` in the private folder (not in memory: node zips add up
+    to the size of the logs, and memory must not grow with that)."""
+    fd, name = tempfile.mkstemp(dir=workdir, suffix=".zip")
+    with os.fdopen(fd, "wb") as copy:
+        shutil.copyfileobj(stream, copy, _COPY_CHUNK)
+    return PreadFile(Path(name))
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
 
 def is_zip(path: Path) -> bool:
@@ -417,7 +472,8 @@ def is_zip(path: Path) -> bool:
 def is_complete_zip(path: Path) -> bool:
     """Whether ``path`` is a zip with its end record in place (not a byte-split first part)."""
     try:
-        _directory_size(path)
+        with open(path, "rb") as handle:
+            _directory_size(handle)
     except (zipfile.BadZipFile, OSError, struct.error):
         return False
     return True

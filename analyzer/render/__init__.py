@@ -78,6 +78,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             if report.upgrade
             else None
         ),
+        **({"profile": report.profile} if report.profile is not None else {}),
         "timeline": [
             {
                 "time": t.time,

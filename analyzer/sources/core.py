@@ -27,6 +27,7 @@ from analyzer.bundle.yamlfile import (
     load_list,
 )
 from analyzer.errors import BundleError
+from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 
 _READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
@@ -126,6 +127,7 @@ class Sources:
         #: one budget for every YAML file parsed in the run: memory stays bounded
         self.parse_budget = ParseBudget()
         self.version_refs: dict[str, Evidence] = {}
+        self.profile = Profile()
         #: files that could not be read, for the report's collection notes
         self.notes: list[str] = []
 
@@ -135,7 +137,8 @@ class Sources:
             raise self._missing[key]
         if key not in self._values:
             try:
-                self._values[key] = build()
+                with self.profile.timed(self.profile.sources, key):
+                    self._values[key] = build()
             except SourceMissing as exc:
                 self._missing[key] = exc
                 raise
@@ -304,10 +307,10 @@ class Sources:
         """The first line of ``path`` containing ``needle``."""
         try:
             with self.bundle.open(path) as stream:
-                for first, block in line_blocks(stream):
-                    at = block.find(needle.encode())
+                for first, data, start, end in line_blocks(stream):
+                    at = data.find(needle.encode(), start, end)
                     if at >= 0:
-                        return first + block.count(b"\n", 0, at)
+                        return first + data.count(b"\n", start, at)
         except _READ_ERRORS:
             return None
         return None
@@ -317,8 +320,8 @@ class Sources:
         found = None
         try:
             with self.bundle.open(path) as stream:
-                for first, block in line_blocks(stream):
-                    lines = block.split(b"\n")[:-1]
+                for first, data, start, end in line_blocks(stream):
+                    lines = data[start:end].split(b"\n")[:-1]
                     for offset in range(len(lines) - 1, -1, -1):
                         if lines[offset].strip():
                             found = (first + offset, lines[offset])
@@ -340,6 +343,7 @@ class Sources:
                     roots[parts[1][: -len(".zip")]] = path + NESTED
                 elif len(parts) > 2 and parts[0] == "nodes":
                     roots.setdefault(parts[1], f"nodes/{parts[1]}/")
+            self.bundle.open_nested([p[: -len(NESTED)] for p in roots.values() if NESTED in p])
             for node, prefix in list(roots.items()):
                 if prefix.endswith(NESTED):
                     roots[node] = self._nested_root(node, prefix)

@@ -1,0 +1,173 @@
+"""Scanning many log files at once: shared with forked helper processes when it pays.
+
+Decompressing and matching are the bulk of an analysis. While the logs are scanned, this
+process builds the sources the rules read (parsing YAML, which holds the GIL: scanning
+threads would wait for it at every block). Forked helpers do not wait. The sorted files are
+cut into chunks (contiguous runs of about ``CHUNK_BYTES``); helpers take chunks in turn from
+a shared counter, and so does this process once its own work is done, so that no core idles
+while chunks remain and no core is shared by two busy processes: with N cores there are N-1
+helpers. Chunks being contiguous runs, merging their results in chunk order gives exactly
+what one scan of all files in order gives: the report does not depend on the cores.
+
+Helpers inherit the open bundle; its archives are read through ``os.pread`` (see
+``PreadFile``), so they share no file position with this process. Forking is only done
+while this process runs a single thread (forking a threaded process can deadlock the child)
+and where ``fork`` exists. A chunk whose helper died (killed for memory, say) is scanned
+here instead: slower, same result.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from analyzer.bundle.archive import usable_cores
+from analyzer.bundle.logscan import HitSink, Scanner
+
+#: below this many bytes to scan, forking costs more than it saves
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+#: a chunk: enough files to make taking one cheap, few enough to share the tail evenly
+CHUNK_BYTES = 16 * 1024 * 1024
+MAX_HELPERS = 7
+
+#: scans one file: its sinks by pattern key, or why it could not be read
+ScanOne = Callable[[Scanner, str], dict[Hashable, HitSink] | str]
+
+
+@dataclass
+class ScanResult:
+    """Hits by pattern key, merged over the files in path order, and the unreadable files."""
+
+    sinks: dict[Hashable, HitSink] = field(default_factory=dict)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+
+    def add(self, other: ScanResult) -> None:
+        """Append the result of files that come after these."""
+        for key, sink in other.sinks.items():
+            self.sinks.setdefault(key, HitSink()).merge(sink)
+        self.unreadable += other.unreadable
+
+
+def scan_serially(
+    paths: list[str], scan_one: ScanOne, scanner: Scanner | None = None
+) -> ScanResult:
+    result = ScanResult()
+    scanner = scanner or Scanner()
+    for path in paths:
+        found = scan_one(scanner, path)
+        if isinstance(found, str):
+            result.unreadable.append((path, found))
+        else:
+            result.add(ScanResult(found))
+    return result
+
+
+def chunks(sizes: list[int], target: int) -> list[slice]:
+    """Cut a sequence into contiguous runs of at least ``target`` total size (the last one
+    may be smaller), never splitting an item."""
+    runs, start, size = [], 0, 0
+    for index, item in enumerate(sizes):
+        size += item
+        if size >= target:
+            runs.append(slice(start, index + 1))
+            start, size = index + 1, 0
+    if start < len(sizes):
+        runs.append(slice(start, len(sizes)))
+    return runs
+
+
+class ParallelScan:
+    """Starts the helpers on creation; ``result()`` scans chunks here too until none is left,
+    and returns the whole. Between the two the caller is free to do its own work."""
+
+    def __init__(
+        self, paths: list[str], sizes: list[int], scan_one: ScanOne, workers: int | None = None
+    ) -> None:
+        self._paths = paths
+        self._scan_one = scan_one
+        self._chunks = chunks(sizes, CHUNK_BYTES)
+        self._helpers: list[tuple[BaseProcess, Connection]] = []
+        self._taken: Any = None  # the shared counter of chunks taken, when there are helpers
+        self._next = 0  # the same, without helpers
+        count = min((workers or usable_cores()) - 1, MAX_HELPERS, len(self._chunks) - 1)
+        if count < 1 or sum(sizes) < PARALLEL_MIN_BYTES or not _can_fork():
+            return
+        context = multiprocessing.get_context("fork")
+        self._taken = context.Value("i", 0)
+        # A helper shares this process's memory until either writes to a page. The cyclic
+        # collector writes to every object it walks: frozen, they are not walked (in the
+        # helpers, nor here until result()), and the pages stay shared.
+        gc.freeze()
+        for _ in range(count):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=self._help, args=(sender,), daemon=True)
+            process.start()
+            sender.close()  # the helper holds its end: closing ours makes a death an EOF
+            self._helpers.append((process, receiver))
+
+    def _take(self) -> int | None:
+        """The index of the next chunk nobody has taken, or None."""
+        if self._taken is None:
+            index, self._next = self._next, self._next + 1
+        else:
+            with self._taken.get_lock():
+                index = self._taken.value
+                self._taken.value = index + 1
+        return index if index < len(self._chunks) else None
+
+    def _scan_chunks(self) -> dict[int, ScanResult]:
+        done = {}
+        scanner = Scanner()
+        while (index := self._take()) is not None:
+            files = self._paths[self._chunks[index]]
+            done[index] = scan_serially(files, self._scan_one, scanner)
+        return done
+
+    def _help(self, sender: Connection) -> None:
+        """A helper: scan chunks, send what it did, exit. It sends all at the end, so that
+        it never waits for this process to read; on any failure it sends nothing."""
+        gc.disable()  # short-lived, makes little garbage: walking objects only unshares pages
+        try:
+            sender.send(self._scan_chunks())
+        except BaseException:  # the parent scans the missing chunks again, and reports
+            pass
+        finally:
+            sender.close()
+
+    def result(self) -> ScanResult:
+        try:
+            done = self._scan_chunks()
+            for _, receiver in self._helpers:
+                done.update(_receive(receiver))
+        finally:
+            for process, receiver in self._helpers:
+                receiver.close()
+                if process.is_alive():
+                    process.terminate()
+                process.join()
+            if self._helpers:
+                gc.unfreeze()
+        result = ScanResult()
+        for index, run in enumerate(self._chunks):
+            part = done.get(index)
+            if part is None:  # taken by a helper that died
+                part = scan_serially(self._paths[run], self._scan_one)
+            result.add(part)
+        return result
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _receive(receiver: Connection) -> dict[int, ScanResult]:
+    try:
+        return receiver.recv()
+    except (EOFError, OSError):
+        return {}  # the helper died: its chunks are scanned again
