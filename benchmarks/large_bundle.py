@@ -26,6 +26,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from fixtures.scenarios import forbidden_lines  # noqa: E402
 from fixtures.synth import (  # noqa: E402
     Cluster,
     Node,
@@ -34,11 +35,13 @@ from fixtures.synth import (  # noqa: E402
     kubelet_prefixed,
     logrus,
     pack_bundle,
+    pod,
     utc,
     write_bundle,
 )
 
 NODE_LOG_CUT = 10 * 1024 * 1024
+GENERATOR = 2  # bumped whenever the output changes, so that cached bundles are remade
 NAMESPACES = [
     "default",
     "vm-workloads",
@@ -111,116 +114,93 @@ def _pod(index: int, name: str, namespace: str, node: str) -> dict:
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File",
     }
+    status = {
+        "restartCount": index % 3,
+        "imageID": f"sha256:{index:064x}",
+        "containerID": f"containerd://{index:064x}",
+    }
+    made = pod(name, namespace, node, container, status, CREATED - timedelta(days=33))
     fields = {f"f:APP_SETTING_{k}": {".": {}, "f:value": {}} for k in range(20)}
     conditions = ("Initialized", "Ready", "ContainersReady", "PodScheduled")
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "uid": f"uid-{index:08d}",
-            "labels": {"app": f"app-{index % 50}", "pod-template-hash": f"{index:010x}"},
-            "annotations": {
-                "kubernetes.io/psp": "global-unrestricted-psp",
-                "cni.projectcalico.org/podIP": f"10.52.{index % 250}.{index % 200}/32",
+    made["metadata"].update(
+        uid=f"uid-{index:08d}",
+        labels={"app": f"app-{index % 50}", "pod-template-hash": f"{index:010x}"},
+        annotations={
+            "kubernetes.io/psp": "global-unrestricted-psp",
+            "cni.projectcalico.org/podIP": f"10.52.{index % 250}.{index % 200}/32",
+        },
+        ownerReferences=[
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"app-{index % 50}-rs"}
+        ],
+        managedFields=[
+            {
+                "manager": "kube-controller-manager",
+                "operation": "Update",
+                "time": "2025-10-01T00:00:00Z",
+                "fieldsV1": {"f:spec": {"f:containers": {'k:{"name":"main"}': {"f:env": fields}}}},
             },
-            "creationTimestamp": "2025-10-01T00:00:00Z",
-            "ownerReferences": [
-                {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"app-{index % 50}-rs"}
-            ],
-            "managedFields": [
-                {
-                    "manager": "kube-controller-manager",
-                    "operation": "Update",
-                    "time": "2025-10-01T00:00:00Z",
-                    "fieldsV1": {
-                        "f:spec": {"f:containers": {'k:{"name":"main"}': {"f:env": fields}}}
-                    },
-                },
-                {
-                    "manager": "kubelet",
-                    "operation": "Update",
-                    "subresource": "status",
-                    "time": "2025-10-01T00:00:10Z",
-                    "fieldsV1": {
-                        "f:status": {
-                            "f:conditions": {
-                                f'k:{{"type":"{t}"}}': {".": {}, "f:status": {}, "f:type": {}}
-                                for t in conditions
-                            }
+            {
+                "manager": "kubelet",
+                "operation": "Update",
+                "subresource": "status",
+                "time": "2025-10-01T00:00:10Z",
+                "fieldsV1": {
+                    "f:status": {
+                        "f:conditions": {
+                            f'k:{{"type":"{t}"}}': {".": {}, "f:status": {}, "f:type": {}}
+                            for t in conditions
                         }
-                    },
-                },
-            ],
-        },
-        "spec": {
-            "nodeName": node,
-            "containers": [container],
-            "restartPolicy": "Always",
-            "serviceAccountName": "default",
-            "schedulerName": "default-scheduler",
-            "tolerations": [
-                {
-                    "key": f"node.kubernetes.io/{t}",
-                    "operator": "Exists",
-                    "effect": "NoExecute",
-                    "tolerationSeconds": 300,
-                }
-                for t in ("not-ready", "unreachable")
-            ],
-            "volumes": [
-                {"name": f"vol-{k}", "persistentVolumeClaim": {"claimName": f"pvc-{index}-{k}"}}
-                for k in range(5)
-            ],
-            "affinity": {
-                "nodeAffinity": {
-                    "requiredDuringSchedulingIgnoredDuringExecution": {
-                        "nodeSelectorTerms": [
-                            {
-                                "matchExpressions": [
-                                    {
-                                        "key": "kubernetes.io/os",
-                                        "operator": "In",
-                                        "values": ["linux"],
-                                    }
-                                ]
-                            }
-                        ]
                     }
-                }
+                },
             },
-        },
-        "status": {
-            "phase": "Running",
-            "podIP": f"10.52.{index % 250}.{index % 200}",
-            "hostIP": "10.10.1.1",
-            "qosClass": "Burstable",
-            "startTime": "2025-10-01T00:00:00Z",
-            "conditions": [
-                {
-                    "type": t,
-                    "status": "True",
-                    "lastProbeTime": "null",
-                    "lastTransitionTime": "2025-10-01T00:00:00Z",
+        ],
+    )
+    made["spec"].update(
+        restartPolicy="Always",
+        serviceAccountName="default",
+        schedulerName="default-scheduler",
+        tolerations=[
+            {
+                "key": f"node.kubernetes.io/{t}",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            }
+            for t in ("not-ready", "unreachable")
+        ],
+        volumes=[
+            {"name": f"vol-{k}", "persistentVolumeClaim": {"claimName": f"pvc-{index}-{k}"}}
+            for k in range(5)
+        ],
+        affinity={
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}
+                            ]
+                        }
+                    ]
                 }
-                for t in conditions
-            ],
-            "containerStatuses": [
-                {
-                    "name": "main",
-                    "ready": True,
-                    "restartCount": index % 3,
-                    "started": True,
-                    "image": container["image"],
-                    "imageID": f"sha256:{index:064x}",
-                    "containerID": f"containerd://{index:064x}",
-                    "state": {"running": {"startedAt": "2025-10-01T00:00:05Z"}},
-                    "lastState": {},
-                }
-            ],
+            }
         },
-    }
+    )
+    made["status"].update(
+        podIP=f"10.52.{index % 250}.{index % 200}",
+        hostIP="10.10.1.1",
+        qosClass="Burstable",
+        conditions=[
+            {
+                "type": t,
+                "status": "True",
+                "lastProbeTime": "null",
+                "lastTransitionTime": "2025-10-01T00:00:00Z",
+            }
+            for t in conditions
+        ],
+    )
+    return made
 
 
 def _cut(lines: list[str]) -> list[str]:
@@ -259,27 +239,9 @@ def build(scale: float, dest: Path) -> Path:
                     "(qemu-system-x86) total-vm:18743020kB, anon-rss:16893212kB",
                 ),
             )
-        if i == 12:
-            moment = CREATED - timedelta(minutes=30)
-            logs[f"{unit}.log"].insert(
-                len(logs[f"{unit}.log"]) // 3,
-                journal(
-                    moment,
-                    name,
-                    "rke2",
-                    2345,
-                    klog(
-                        moment,
-                        "W",
-                        2345,
-                        "reflector.go:561",
-                        "failed to list *v1.Pod: pods is forbidden: "
-                        f'User "system:node:{name}" cannot list resource "pods" in API group "" '
-                        "at the cluster scope: can only list/watch pods with spec.nodeName "
-                        "field selector",
-                    ),
-                ),
-            )
+        if i == 12:  # the denial of a node left on the old version, buried in its journal
+            rke2_log = logs[f"{unit}.log"]
+            rke2_log.insert(len(rke2_log) // 3, forbidden_lines(CREATED, name)[0])
         nodes.append(
             Node(
                 name=name,
@@ -342,7 +304,8 @@ def build(scale: float, dest: Path) -> Path:
 
 def large_bundle(scale: float = 1.0, out: Path | None = None) -> Path:
     """The benchmark bundle at ``scale``, built on first use and cached."""
-    folder = (out or Path(tempfile.gettempdir()) / "ba-bench-cache") / f"scale-{scale:g}"
+    cache = out or Path(tempfile.gettempdir()) / "ba-bench-cache"
+    folder = cache / f"scale-{scale:g}-v{GENERATOR}"
     found = sorted(folder.glob("*.zip")) if folder.exists() else []
     if found:
         return found[0]
