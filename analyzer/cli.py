@@ -7,6 +7,9 @@ be read, a rule is invalid, bad usage), reported as one line on stderr, never a 
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -16,12 +19,20 @@ from analyzer.engine import analyze as run_analysis
 from analyzer.errors import AnalyzerError
 from analyzer.explain import explain
 from analyzer.render import FORMATS, render
+from analyzer.render.terminal import TerminalProgress
 from analyzer.report import SEVERITIES, Report, severity_rank
 from analyzer.rulebook import RuleBook, check_rules, default_rules_dir, load_rules
 from analyzer.ruledocs import GRAPH_FORMATS, rule_graph, rule_reference
 from analyzer.ruletest import Case, default_fixtures, load_cases, run_case
 
-_SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
+_SUFFIX_FORMATS = {
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+    ".txt": "text",
+}
 
 rules_option = click.option(
     "--rules",
@@ -29,6 +40,11 @@ rules_option = click.option(
     type=click.Path(path_type=Path),
     help="Rule pack directory (default: the shipped rule pack).",
 )
+
+
+def _color_allowed() -> bool:
+    # https://no-color.org: any non-empty NO_COLOR turns colour off; so does a dumb terminal.
+    return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def _book(rules_dir: Path | None) -> RuleBook:
@@ -48,7 +64,8 @@ def cli() -> None:
     "-f",
     "fmt",
     type=click.Choice(FORMATS),
-    help="Report format (default: from --output's extension, else md).",
+    help="Report format (default: from --output's extension; on a terminal the text summary, "
+    "else md).",
 )
 @click.option(
     "--output",
@@ -82,6 +99,13 @@ def cli() -> None:
     help="Time each phase, source and rule: in the JSON report, and a summary on stderr.",
 )
 @click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the text summary: auto colours a terminal unless NO_COLOR is set.",
+)
+@click.option(
     "--jobs",
     "-j",
     type=click.IntRange(min=1),
@@ -96,20 +120,37 @@ def analyze(
     explain_rule: str | None,
     no_redact: bool,
     with_profile: bool,
+    color: str,
     jobs: int | None,
 ) -> int:
     """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder, or all the parts
     of a split one (.001.zip ...; the first part alone finds the others)."""
-    fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower() if output else "", "md")
+    terminal = output is None and sys.stdout.isatty()
+    if output is not None:
+        fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower(), "md")
+    else:
+        fmt = fmt or ("text" if terminal else "md")
     book = _book(rules_dir)
     if explain_rule:
         click.echo(explain(list(bundle), book, explain_rule), nl=False)
         return 0
     started = time.perf_counter()
-    report = run_analysis(
-        list(bundle), book, redact=not no_redact, profile=with_profile, workers=jobs
-    )
-    text = render(report, fmt)
+    progress = TerminalProgress() if sys.stderr.isatty() else None
+    try:
+        report = run_analysis(
+            list(bundle),
+            book,
+            redact=not no_redact,
+            profile=with_profile,
+            workers=jobs,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    colored = color == "always" or (color == "auto" and terminal and _color_allowed())
+    width = shutil.get_terminal_size().columns if terminal else 100
+    text = render(report, fmt, color=colored, width=min(width, 120))
     if with_profile and report.profile:
         click.echo(_profile_summary(report.profile, time.perf_counter() - started), err=True)
     if output is None:

@@ -18,7 +18,7 @@ import signal
 import threading
 import zipfile
 import zlib
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -29,7 +29,7 @@ import networkx as nx
 
 from analyzer._version import __version__
 from analyzer.bundle import Bundle, open_bundle
-from analyzer.bundle.logscan import HitSink, LogPattern, Scanner
+from analyzer.bundle.logscan import HitSink, LogPattern, Scanner, lines_at
 from analyzer.bundle.scanpool import ParallelScan
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
@@ -61,6 +61,8 @@ from analyzer.versions import compare_versions, parse_version
 MAX_EVIDENCE = 20
 #: timeline entries kept: the latest ones, which lead up to the bundle
 MAX_TIMELINE = 200
+#: lines shown before and after a cited log line
+CONTEXT_LINES = 2
 #: a rule's own work (queries, conditions, templates), bundle loading excluded
 RULE_BUDGET_SECONDS = 10.0
 #: the longest message or remediation a rule may render
@@ -107,12 +109,29 @@ def run_time(now: datetime | None = None) -> str:
     return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: ``progress(stage, done, total)``: what the analysis is doing; done and total are bytes
+#: where the stage can count them, else None
+Progress = Callable[[str, "int | None", "int | None"], None]
+
+
+def _quiet(stage: str, done: int | None, total: int | None) -> None:
+    """The progress listener when nobody listens."""
+
+
 class Analysis:
     """One evaluation of a rule book over one open bundle."""
 
-    def __init__(self, bundle: Bundle, book: RuleBook, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        book: RuleBook,
+        workers: int | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.bundle = bundle
         self.book = book
+        #: told what the analysis is doing, for a progress display (None: nobody listens)
+        self.progress: Progress = progress or _quiet
         #: processes scanning the logs (None: one per core; 1: no worker process)
         self.workers = workers
         self.sources = Sources(bundle)
@@ -186,8 +205,9 @@ class Analysis:
         # overlaps with the rest rather than adding to the end (started after the forks).
         hashing = threading.Thread(target=self._digest, daemon=True)
         hashing.start()
+        self.progress("reading objects", None, None)
         self._load_sources(rules)
-        result = scan.result()
+        result = scan.result(lambda done, total: self.progress("scanning logs", done, total))
         hashing.join()
         for path, why in result.unreadable:
             self.sources.note(why)
@@ -223,7 +243,9 @@ class Analysis:
                 "groups": hit.groups,
                 **self.sources.log_origin(matcher.source, hit.path),
             }
-            records.append(self.sources.remember(record, hit.path, hit.line, hit.text, stamp))
+            records.append(
+                self.sources.remember(record, hit.path, hit.line, hit.text, stamp, hit.span)
+            )
         return records
 
     # -- phase 3: rules -----------------------------------------------------------------------
@@ -244,8 +266,47 @@ class Analysis:
         active = self.active_rules()
         with self.profile.phase("scan logs"):
             self._scan_logs(active)
+        self.progress("evaluating rules", None, None)
         with self.profile.phase("rules"):
             self._evaluate_all(active)
+        self.progress("reading context", None, None)
+        with self.profile.phase("context"):
+            self._add_context()
+
+    def _add_context(self) -> None:
+        """Give each cited log line the lines around it, read again from its file.
+
+        Only the few lines the fired findings cite are read, after the rules ran (which
+        hits matter is known only then); a file is read once, up to the last line needed.
+        """
+        wanted: dict[str, set[int]] = {}
+        for finding in self.outcomes.values():
+            for e in finding.evidence:
+                if e.span is not None and e.line:
+                    lines = range(max(1, e.line - CONTEXT_LINES), e.line + CONTEXT_LINES + 1)
+                    wanted.setdefault(e.path, set()).update(lines)
+        text: dict[str, dict[int, str]] = {}
+        for path in sorted(wanted):
+            try:
+                with self.bundle.open(path) as stream:
+                    text[path] = lines_at(stream, wanted[path])
+            except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError):
+                continue  # the scan met it already; the evidence simply has no context
+
+        def framed(e: Evidence) -> Evidence:
+            lines = text.get(e.path)
+            if not lines or e.span is None or not e.line:
+                return e
+            around = range(e.line - CONTEXT_LINES, e.line + CONTEXT_LINES + 1)
+            before = tuple(lines[n] for n in around if n < e.line and n in lines)
+            after = tuple(lines[n] for n in around if n > e.line and n in lines)
+            return replace(e, before=before, after=after)
+
+        for rule_id, finding in self.outcomes.items():
+            if any(e.path in text for e in finding.evidence):
+                self.outcomes[rule_id] = replace(
+                    finding, evidence=tuple(framed(e) for e in finding.evidence)
+                )
 
     def _evaluate_all(self, active: list[Rule]) -> None:
         for rule in active:
@@ -424,6 +485,7 @@ class Analysis:
             generated_at=run_time(now),
             tool_version=__version__,
             rules_loaded=len(self.book.rules),
+            rule_pack=self.book.identity(),
             collect_next=self._collect_next(findings),
             upgrade=self._upgrade(findings),
             timeline=self._timeline(),
@@ -586,17 +648,20 @@ def analyze(
     redact: bool = True,
     profile: bool = False,
     workers: int | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Analyze one bundle (or the parts of a split one) with a rule book (default: the
     shipped rule pack). Secrets in what the report quotes are redacted unless ``redact`` is
     False; ``profile`` adds where the time went (not deterministic, so off by default);
     ``workers`` caps the processes scanning logs (default one per core; the report is the
-    same whatever the number)."""
+    same whatever the number); ``progress`` is told what the analysis is doing."""
     book = rules if isinstance(rules, RuleBook) else load_rules(rules or default_rules_dir())
     if isinstance(bundle, Bundle):
-        return _analyze_open(bundle, book, now, redact, profile, workers)
+        return _analyze_open(bundle, book, now, redact, profile, workers, progress)
+    if progress is not None:
+        progress("opening the bundle", None, None)
     with open_bundle(bundle) as opened:
-        return _analyze_open(opened, book, now, redact, profile, workers)
+        return _analyze_open(opened, book, now, redact, profile, workers, progress)
 
 
 def _analyze_open(
@@ -606,8 +671,9 @@ def _analyze_open(
     redact: bool,
     profile: bool,
     workers: int | None,
+    progress: Progress | None = None,
 ) -> Report:
-    analysis = Analysis(bundle, book, workers)
+    analysis = Analysis(bundle, book, workers, progress)
     analysis.run()
     with analysis.profile.phase("report"):
         report = analysis.report(now)

@@ -10,9 +10,10 @@ redacted by default (``--no-redact`` opts out) and the report says how many were
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
-from analyzer.report import Report
+from analyzer.report import Evidence, Report
 
 REDACTED = "[REDACTED]"
 
@@ -77,7 +78,7 @@ def redact_report(report: Report) -> Report:
             finding,
             message=clean(finding.message),
             remediation=clean(finding.remediation),
-            evidence=tuple(replace(e, excerpt=clean(e.excerpt)) for e in finding.evidence),
+            evidence=tuple(_evidence(e, clean) for e in finding.evidence),
         )
         for finding in report.findings
     )
@@ -90,4 +91,22 @@ def redact_report(report: Report) -> Report:
         ),
         bundle=replace(report.bundle, notes=tuple(clean(n) for n in report.bundle.notes)),
         redactions=total,
+    )
+
+
+def _evidence(e: Evidence, clean: Callable[[str], str]) -> Evidence:
+    """Evidence redacted, context lines included; the highlighted match follows the text."""
+    excerpt = clean(e.excerpt)
+    span = e.span
+    if span is not None and excerpt != e.excerpt:
+        # Find the (redacted) match again in the redacted line; no highlight if it is gone.
+        matched = redact(e.excerpt[span[0] : span[1]])[0]
+        start = excerpt.find(matched) if matched else -1
+        span = (start, start + len(matched)) if start >= 0 else None
+    return replace(
+        e,
+        excerpt=excerpt,
+        span=span,
+        before=tuple(clean(line) for line in e.before),
+        after=tuple(clean(line) for line in e.after),
     )

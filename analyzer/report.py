@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -27,6 +27,11 @@ class Evidence:
     line: int | None
     excerpt: str
     time: str | None = None
+    #: a log line: where the pattern matched in ``excerpt`` (characters), to highlight it
+    span: tuple[int, int] | None = None
+    #: a log line: the lines just before and after it in its file
+    before: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
     def location(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path
@@ -137,6 +142,8 @@ class Report:
     redactions: int | None = None
     #: seconds per phase, source and rule, when profiling was asked for
     profile: dict[str, dict[str, float]] | None = None
+    #: which rules judged the bundle: the pack's name and the sha256 of its rule files
+    rule_pack: tuple[str, str] = ("", "")
     schema_version: str = SCHEMA_VERSION
 
     def finding(self, rule_id: str) -> Finding:

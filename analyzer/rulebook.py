@@ -10,6 +10,7 @@ that do not compile, templates that do not parse or use unknown names, unknown r
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from jinja2 import meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from analyzer._version import __version__
 from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern, required_literals
 from analyzer.errors import RuleError
 from analyzer.query import Query, QueryError, compile_query
@@ -192,6 +194,21 @@ class RuleBook:
             (u, v) for u, v, kind in self.graph.edges(data="kind") if kind == "requires"
         )
         return list(nx.lexicographical_topological_sort(requires))
+
+    def identity(self) -> tuple[str, str]:
+        """(name, digest) of the pack, for reports to say which rules judged the bundle.
+
+        The shipped pack is named for the tool's version, another by its folder; the digest
+        (sha256 over the rule files, by path) tells two editions of a pack apart."""
+        digest = hashlib.sha256()
+        for rule in self.rules.values():
+            digest.update(rule.path.encode() + b"\0" + rule.file.read_bytes() + b"\0")
+        name = (
+            f"bundle-analyzer {__version__}"
+            if self.root.resolve() == default_rules_dir().resolve()
+            else self.root.name
+        )
+        return name, digest.hexdigest()
 
     def explains_graph(self) -> nx.DiGraph:
         view = nx.DiGraph()

@@ -296,7 +296,7 @@ SECRETS = {
 def leaky_bundle(tmp_path: Path) -> tuple[Path, Path]:
     bundle = corpus.bundle_dir(tmp_path)
     lines = [
-        f"Nov 03 16:40:0{i} hv-node1 rke2[1]: LEAK {line} <script>alert(1)</script> a|b `c`"
+        f"Nov 03 16:40:0{i} hv-node1 rke2[1]: LEAK {line} <script>alert(1)</script> a|b `c` ````"
         for i, (line, _) in enumerate(SECRETS.values())
     ]
     with open(bundle / "nodes/hv-node1/logs/rke2-server.log", "a") as handle:
@@ -333,8 +333,10 @@ def test_html_escapes_and_markdown_neutralises_what_the_bundle_says(tmp_path):
         "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     )
     markdown = render(report, "md")
-    # Inside code spans HTML is inert; everywhere else it must have been neutralised.
-    outside_code = re.sub(r"(`+).*?\1", "", markdown)
+    # Inside fenced blocks and code spans HTML is inert; elsewhere it must be neutralised.
+    outside_fences = re.sub(r"(?ms)^( *)(`{3,})text\n.*?^\1\2$", "", markdown)
+    outside_code = re.sub(r"(`+).*?\1", "", outside_fences)
+    assert "`" not in outside_code, "a fence or code span was left open"
     assert "<script>" not in outside_code and "&lt;script>" in outside_code
     for row in (r for r in markdown.splitlines() if r.startswith("| 2025-")):
         assert row.count(" | ") == 3, row  # a pipe in the line does not split the table row

@@ -130,6 +130,8 @@ class LogHit:
     line: int
     text: str
     groups: dict[str, str | None]
+    #: where the match lies in ``text`` (characters), for reports to highlight it
+    span: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -294,7 +296,33 @@ def _search_block(
             for name, value in match.groupdict().items()
         }
         text = _decode(data[line_start:line_end])
-        sink.add(LogHit(path, first_line + counted_lines, text, groups))
+        span = (_chars(data[line_start : match.start()]), _chars(data[line_start : match.end()]))
+        sink.add(LogHit(path, first_line + counted_lines, text, groups, _clamp(span, len(text))))
+
+
+def _chars(raw: bytes) -> int:
+    return len(raw.decode("utf-8", "replace"))
+
+
+def _clamp(span: tuple[int, int], length: int) -> tuple[int, int]:
+    return (min(span[0], length), min(span[1], length))
+
+
+def lines_at(stream: BinaryIO, wanted: set[int]) -> dict[int, str]:
+    """The text of the lines numbered ``wanted``, numbered as the scanner numbers them.
+
+    Reads no further than the last line wanted; overlong lines are cut as in a scan."""
+    found: dict[int, str] = {}
+    last = max(wanted, default=0)
+    for first_line, data, start, end in line_blocks(stream):
+        count = data.count(b"\n", start, end)
+        if any(first_line <= n < first_line + count for n in wanted):
+            for offset, raw in enumerate(data[start:end].split(b"\n")[:count]):
+                if first_line + offset in wanted:
+                    found[first_line + offset] = _decode(raw)
+        if first_line + count > last:
+            break
+    return found
 
 
 def scan(

@@ -92,6 +92,9 @@ class ParallelScan:
         self._paths = paths
         self._scan_one = scan_one
         self._chunks = chunks(sizes, CHUNK_BYTES)
+        #: bytes in the chunks before each one, and in all: for progress reports
+        self._before = [sum(sizes[: run.start]) for run in self._chunks]
+        self._total = sum(sizes)
         self._helpers: list[tuple[BaseProcess, Connection]] = []
         self._taken: Any = None  # the shared counter of chunks taken, when there are helpers
         self._next = 0  # the same, without helpers
@@ -121,10 +124,14 @@ class ParallelScan:
                 self._taken.value = index + 1
         return index if index < len(self._chunks) else None
 
-    def _scan_chunks(self) -> dict[int, ScanResult]:
+    def _scan_chunks(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> dict[int, ScanResult]:
         done = {}
         scanner = Scanner()
         while (index := self._take()) is not None:
+            if progress is not None:  # chunks are taken in order: those before are under way
+                progress(self._before[index], self._total)
             files = self._paths[self._chunks[index]]
             done[index] = scan_serially(files, self._scan_one, scanner)
         return done
@@ -140,9 +147,10 @@ class ParallelScan:
         finally:
             sender.close()
 
-    def result(self) -> ScanResult:
+    def result(self, progress: Callable[[int, int], None] | None = None) -> ScanResult:
+        """Everything scanned; ``progress(bytes, total)`` is told as this process takes chunks."""
         try:
-            done = self._scan_chunks()
+            done = self._scan_chunks(progress)
             for _, receiver in self._helpers:
                 done.update(_receive(receiver))
         finally:

@@ -8,6 +8,9 @@ format it lands in (HTML autoescaping; in Markdown, table cells, code spans and 
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import json
 import re
 from typing import Any
@@ -15,9 +18,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup, escape
 
-from analyzer.report import SEVERITIES, STATUSES, Finding, Report
+from analyzer.render.causal import causal_svg
+from analyzer.render.summary import first_line, next_steps
+from analyzer.render.terminal import render_text
+from analyzer.report import SEVERITIES, STATUSES, Evidence, Finding, Report
 
-FORMATS = ("md", "html", "json")
+#: "text" is the terminal summary (colour only when asked for)
+FORMATS = ("md", "html", "json", "text")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 
 
@@ -32,6 +39,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "tool": {"name": "bundle-analyzer", "version": report.tool_version},
         "generated_at": report.generated_at,
         "rules_loaded": report.rules_loaded,
+        "rule_pack": {"name": report.rule_pack[0], "sha256": report.rule_pack[1]},
         "redactions": report.redactions,
         "bundle": {
             "path": report.bundle.name,
@@ -102,7 +110,15 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "status": finding.status,
         "message": finding.message,
         "evidence": [
-            {"path": e.path, "line": e.line, "excerpt": e.excerpt, "time": e.time}
+            {
+                "path": e.path,
+                "line": e.line,
+                "excerpt": e.excerpt,
+                "time": e.time,
+                "match": list(e.span) if e.span else None,
+                "context_before": list(e.before),
+                "context_after": list(e.after),
+            }
             for e in finding.evidence
         ],
         "evidence_total": finding.evidence_total,
@@ -157,21 +173,23 @@ def md_cell(text: Any) -> str:
     return md_text(" ".join(str(text).split())).replace("|", "\\|")
 
 
+def md_context(e: Evidence, indent: str) -> str:
+    """A cited log line with the lines around it: a fenced block, line numbers in front, the
+    cited line marked ``>``. The fence is longer than any backtick run in the lines, and
+    nothing inside a fence is read as Markdown or HTML."""
+    numbered = [(e.line - len(e.before) + i, " ", text) for i, text in enumerate(e.before)]
+    numbered.append((e.line, ">", e.excerpt))
+    numbered += [(e.line + 1 + i, " ", text) for i, text in enumerate(e.after)]
+    width = len(str(numbered[-1][0]))
+    lines = [f"{n:>{width}} {mark} {text}" for n, mark, text in numbered]
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join(indent + line for line in [f"{fence}text", *lines, fence])
+
+
 def oneline(text: Any) -> str:
     """Text on one line: for list items that would otherwise wrap in raw Markdown."""
     return " ".join(str(text).split())
-
-
-def first_line(text: Any) -> str:
-    lines = [line.strip() for line in str(text).strip().splitlines()]
-    paragraph = []
-    for line in lines:
-        if not line:
-            break
-        paragraph.append(line)
-    sentence = " ".join(paragraph)
-    end = sentence.find(". ")
-    return sentence[: end + 1] if end > 0 else sentence
 
 
 # -- HTML ------------------------------------------------------------------------------------------
@@ -197,6 +215,34 @@ def html_text(text: Any) -> Markup:
     return Markup("".join(html))
 
 
+def highlight(text: Any, span: tuple[int, int] | None) -> Markup:
+    """A log line, escaped, with what the rule's pattern matched in <mark>."""
+    value = str(text)
+    if not span or not 0 <= span[0] < span[1] <= len(value):
+        return escape(value)
+    start, end = span
+    return (
+        escape(value[:start])
+        + Markup("<mark>")
+        + escape(value[start:end])
+        + Markup("</mark>")
+        + escape(value[end:])
+    )
+
+
+@functools.cache
+def _asset(name: str) -> tuple[Markup, str]:
+    """A stylesheet or script inlined in the HTML report, and its CSP hash.
+
+    The page allows exactly these two by hash ('unsafe-inline' nowhere): text injected from a
+    bundle could not run even if it escaped the autoescaping."""
+    env = _environment(False)
+    assert env.loader is not None
+    source = env.loader.get_source(env, name)[0]
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
+    return Markup(source), f"sha256-{digest}"
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("analyzer", "render/templates"),
@@ -211,18 +257,38 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         md_code=md_code,
         md_text=md_text,
         md_cell=md_cell,
+        md_context=md_context,
         first_line=first_line,
         html_text=html_text,
+        highlight=highlight,
     )
     return env
 
 
+def _causes(report: Report, by_id: dict[str, Finding]) -> list[dict[str, Any]]:
+    """Each root cause with its symptoms and graph; a finding folded under several root
+    causes is anchored (``id``) at its first place only, so links land there."""
+    anchored: set[str] = {rc.rule_id for rc in report.root_causes}
+    causes = []
+    for rc in report.root_causes:
+        symptoms = []
+        for rule_id in rc.explains:
+            symptoms.append((by_id[rule_id], None if rule_id in anchored else rule_id))
+            anchored.add(rule_id)
+        root = by_id[rc.rule_id]
+        causes.append({"root": root, "symptoms": symptoms, "graph": causal_svg(root, by_id)})
+    return causes
+
+
 def _context(report: Report) -> dict[str, Any]:
     by_id = {f.rule_id: f for f in report.findings}
+    roots = [by_id[rc.rule_id] for rc in report.root_causes]
     return {
         "report": report,
+        "next_steps": next_steps(report, roots),
+        "not_ready": [n.name for n in report.bundle.nodes if n.ready != "True"],
         "bundle": report.bundle,
-        "roots": [by_id[rc.rule_id] for rc in report.root_causes],
+        "roots": roots,
         "by_id": by_id,
         "fired": report.fired,
         "skipped": [
@@ -236,12 +302,26 @@ def _context(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report, fmt: str) -> str:
-    """The report as text in one of FORMATS."""
+def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
+    """The report as text in one of FORMATS; ``color`` and ``width`` apply to "text"."""
+    if fmt == "text":
+        return render_text(report, color=color, width=width)
     if fmt == "json":
         return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
         return _environment(False).get_template("report.md.j2").render(_context(report))
     if fmt == "html":
-        return _environment(True).get_template("report.html.j2").render(_context(report))
+        (style, style_hash), (script, script_hash) = _asset("report.css"), _asset("report.js")
+        return (
+            _environment(True)
+            .get_template("report.html.j2")
+            .render(
+                _context(report),
+                causes=_causes(report, {f.rule_id: f for f in report.findings}),
+                style=style,
+                style_hash=style_hash,
+                script=script,
+                script_hash=script_hash,
+            )
+        )
     raise ValueError(f"unknown format '{fmt}' (expected one of {', '.join(FORMATS)})")

@@ -153,10 +153,16 @@ class Sources:
         return self._refs.get(id(value))
 
     def remember(
-        self, value: Any, path: str, line: int | None, excerpt: str, time: str | None = None
+        self,
+        value: Any,
+        path: str,
+        line: int | None,
+        excerpt: str,
+        time: str | None = None,
+        span: tuple[int, int] | None = None,
     ) -> Any:
         """Record where ``value`` came from, so that citing it later gives file and line."""
-        self._refs[id(value)] = Evidence(path, line, excerpt, time)
+        self._refs[id(value)] = Evidence(path, line, excerpt, time, span)
         return value
 
     def note(self, text: str) -> None:

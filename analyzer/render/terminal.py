@@ -1,0 +1,175 @@
+"""The summary printed in a terminal, and the progress line shown while a bundle is read.
+
+The summary is what an engineer reads first after ``bundle-analyzer analyze bundle.zip``: the
+cluster, the root causes with the symptoms they explain, the next steps, what could not be
+evaluated; the evidence and the full remediations are in the Markdown and HTML reports.
+Colour (ANSI, by click.style) only when asked for: the CLI asks when stdout is a terminal and
+NO_COLOR is not set. Text taken from the bundle is stripped of control characters, so a log
+line cannot move the cursor or recolour the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+import time
+from typing import Any, TextIO
+
+import click
+
+from analyzer.render.summary import next_steps
+from analyzer.report import Finding, Report
+
+#: severity -> click.style arguments
+_STYLES: dict[str, dict[str, Any]] = {
+    "critical": {"fg": "bright_white", "bg": "red", "bold": True},
+    "high": {"fg": "red", "bold": True},
+    "medium": {"fg": "yellow", "bold": True},
+    "low": {"fg": "blue"},
+    "info": {"dim": True},
+}
+# C0 and C1 controls but tab, and DEL: what could drive a terminal
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _clean(text: Any) -> str:
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+class _Writer:
+    def __init__(self, color: bool, width: int) -> None:
+        self.color = color
+        self.width = max(60, width)
+        self.lines: list[str] = []
+
+    def style(self, text: str, **how: Any) -> str:
+        return click.style(text, **how) if self.color else text
+
+    def badge(self, severity: str) -> str:
+        return self.style(f"{severity.upper():<8}", **_STYLES.get(severity, {}))
+
+    def item(self, text: str, lead: str, severity: str, indent: str) -> None:
+        """Text after ``lead`` and a severity badge; wrapped by its visible width, so the
+        colour codes do not change where lines break."""
+        plain = f"{lead}{severity.upper():<8} "
+        start = len(self.lines)
+        self.wrap(text, indent, plain)
+        self.lines[start] = lead + self.badge(severity) + " " + self.lines[start][len(plain) :]
+
+    def heading(self, text: str) -> None:
+        self.lines += ["", self.style(text, bold=True, underline=True)]
+
+    def wrap(self, text: str, indent: str, first: str | None = None) -> None:
+        self.lines += textwrap.wrap(
+            _clean(text),
+            self.width,
+            initial_indent=first if first is not None else indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        ) or [first or indent]
+
+
+def _first_sentence(text: str) -> str:
+    paragraph = _clean(str(text).strip().split("\n\n")[0])
+    end = paragraph.find(". ")
+    return paragraph[: end + 1] if end > 0 else paragraph
+
+
+def render_text(report: Report, color: bool = False, width: int = 100) -> str:
+    """The terminal summary of ``report``."""
+    out = _Writer(color, width)
+    bundle = report.bundle
+    by_id = {f.rule_id: f for f in report.findings}
+    roots = [by_id[rc.rule_id] for rc in report.root_causes]
+    fired = report.fired
+    out.lines.append(out.style("bundle-analyzer", bold=True) + f"  {_clean(bundle.name)}")
+    not_ready = [n.name for n in bundle.nodes if n.ready != "True"]
+    nodes = f"{len(bundle.nodes)} node{'s' if len(bundle.nodes) != 1 else ''}, " + (
+        f"{len(bundle.nodes) - len(not_ready)} Ready"
+        + (f" ({', '.join(not_ready)} not)" if not_ready else "")
+    )
+    out.wrap(
+        f"Harvester {bundle.harvester_version or 'unknown'} · Kubernetes "
+        f"{bundle.kubernetes_version or 'unknown'} · Rancher {bundle.rancher_version or 'unknown'}"
+        f" · {nodes} · created {bundle.created_at or 'unknown'}",
+        "",
+    )
+    if roots:
+        out.heading(
+            f"{len(fired)} finding{'s' if len(fired) != 1 else ''} from "
+            f"{len(roots)} root cause{'s' if len(roots) != 1 else ''}"
+        )
+        for root in roots:
+            _root(out, root, by_id)
+    else:
+        out.heading("No problem found")
+        out.wrap(
+            f"{report.rules_loaded} rules: "
+            f"{sum(f.status == 'pass' for f in report.findings)} passed.",
+            "  ",
+        )
+    steps = next_steps(report, roots)
+    if steps:
+        out.heading("Next steps")
+        for number, step in enumerate(steps, 1):
+            out.wrap(step, "     ", f"  {number}. ")
+    unevaluated = [f for f in report.findings if f.status in ("skip", "error")]
+    missing = [f for f in unevaluated if f.skip_kind != "not-applicable"]
+    if missing:
+        out.heading(f"Not evaluated: {len(missing)} rule{'s' if len(missing) != 1 else ''}")
+        for f in missing:
+            out.wrap(f"{f.rule_id}: {f.message}", "      ", "  - ")
+    out.lines += [
+        "",
+        out.style(
+            "Evidence, remediation and timeline: add -o report.html (or .md, .json).", dim=True
+        ),
+    ]
+    return "\n".join(out.lines) + "\n"
+
+
+def _root(out: _Writer, root: Finding, by_id: dict[str, Finding]) -> None:
+    out.lines.append("")
+    out.item(f"{_clean(root.title)}  [{root.rule_id}]", "  ", root.severity, " " * 11)
+    out.wrap(_first_sentence(root.message), " " * 11)
+    if root.evidence:
+        more = root.evidence_total - 1
+        out.wrap(
+            f"at {root.evidence[0].location()}" + (f" (and {more} more)" if more else ""),
+            " " * 11,
+        )
+    for index, rule_id in enumerate(root.explains):
+        symptom = by_id[rule_id]
+        branch = "└─" if index == len(root.explains) - 1 else "├─"
+        lead = f"{' ' * 11}{branch} "
+        out.item(f"{_clean(symptom.title)}  [{rule_id}]", lead, symptom.severity, " " * 23)
+
+
+class TerminalProgress:
+    """A one-line progress display on a terminal (stderr): the stage, bytes scanned, the
+    time so far. Silent for the first ``delay`` seconds, so a small bundle shows nothing;
+    redrawn at most ten times a second; erased by ``close()``."""
+
+    def __init__(self, stream: TextIO | None = None, delay: float = 0.5) -> None:
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.delay = delay
+        self._drawn = 0.0
+        self._shown = False
+
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        now = time.monotonic()
+        if now - self.started < self.delay or now - self._drawn < 0.1:
+            return
+        self._drawn = now
+        amount = f" {done / 2**20:,.0f} of {total / 2**20:,.0f} MB" if total else ""
+        line = f"bundle-analyzer: {stage}{amount} · {now - self.started:.1f} s"
+        self.stream.write("\r\x1b[2K" + line)
+        self.stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
