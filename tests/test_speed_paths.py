@@ -211,3 +211,11 @@ def test_every_yaml_file_of_the_fixtures_reads_the_same_both_ways():
         assert fast is fastyaml.NotCanonical or fast == events, path
         checked += fast is not fastyaml.NotCanonical
     assert checked > 50
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \n", max_size=200), st.integers(min_value=1, max_value=40))
+def test_the_fast_reader_sees_the_lines_of_the_file_block_by_block(text, size):
+    # The file is split into lines a block at a time (memory), never differently.
+    pieces = [line for block in fastyaml._blocks(text, size) for line in block.split("\n")]
+    assert pieces == text.split("\n")

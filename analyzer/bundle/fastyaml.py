@@ -18,6 +18,7 @@ tests compare them on every file of a real bundle and on generated documents.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 _NOT_PLAIN_START = frozenset("&*!|>'\"%@`{[#?,]}")
@@ -95,158 +96,177 @@ def parse(
     skip_at = -1
     skip_inner = -1
     skip_seq = False
-    lines = text.split("\n")
     number = 0
-    for line in lines:
-        number += 1
-        body = line.lstrip(" ")
-        at = len(line) - len(body)
-        if last_in is not None:
-            if not body or at > last_at:
-                scalar = ["", last_in, last_key, last_at, [last_text]]
-            last_in = None
-        if scalar is not None:
-            if (not body or at > scalar[3]) and _extend(scalar, line, body):
+    for block in _blocks(text):
+        for line in block.split("\n"):
+            number += 1
+            body = line.lstrip(" ")
+            at = len(line) - len(body)
+            if last_in is not None:
+                if not body or at > last_at:
+                    scalar = ["", last_in, last_key, last_at, [last_text]]
+                last_in = None
+            if scalar is not None:
+                if (not body or at > scalar[3]) and _extend(scalar, line, body):
+                    continue
+                value = _finish(scalar, typed, str_tag)
+                if value is not _NO_VALUE:
+                    scalar[1][scalar[2]] = value
+                scalar = None
+            if not body:
                 continue
-            value = _finish(scalar, typed, str_tag)
-            if value is not _NO_VALUE:
-                scalar[1][scalar[2]] = value
-            scalar = None
-        if not body:
-            continue
-        is_item = body[0] == "-" and body[1:2] in (" ", "")
-        if skip_at >= 0:
-            if at > skip_at or (at == skip_at and is_item):
-                if skip_inner < 0:
-                    skip_inner, skip_seq = at, is_item
-                elif at < skip_inner or (at == skip_inner and is_item is not skip_seq):
-                    raise NotCanonical
-                continue
-            skip_at = skip_inner = -1
-        if pending is not None:
-            container, key, indent, depth = pending
-            pending = None
-            in_sequence = container.__class__ is list
-            if at > indent or (at == indent and is_item and not in_sequence):
-                child: Any = [] if is_item else {}
-                left -= 4
-                container[key] = child
-                stack.append((top_at, top, top_seq, top_depth))
-                top_at, top, top_seq, top_depth = at, child, is_item, depth
-                if item_lines is not None and in_sequence and depth == 2:
-                    item_lines.append(number)
-            else:
-                left -= 1
-        if left < 0:
-            raise BudgetSpent
-        if top_at != at or top_seq is not is_item:
-            while top_at > at or (top_at == at and top_seq and not is_item):
-                if not stack:
-                    raise NotCanonical
-                top_at, top, top_seq, top_depth = stack.pop()
-            if top_at != at or top_seq is not is_item:
-                raise NotCanonical
-        if is_item:
-            # An entry of the sequence on top; it may open containers on the same line
-            # ("- - x", "- key: value"), each becoming the top with the rest of the line.
-            while True:
-                rest = body[1:].lstrip(" ")
-                if not rest:
-                    top.append(None)
-                    pending = (top, len(top) - 1, at, top_depth + 1)
-                    break
-                if rest[0] == "-" and rest[1:2] in (" ", ""):
-                    child = []
-                elif _is_entry(rest):
-                    child = {}
+            is_item = body[0] == "-" and body[1:2] in (" ", "")
+            if skip_at >= 0:
+                if at > skip_at or (at == skip_at and is_item):
+                    if skip_inner < 0:
+                        skip_inner, skip_seq = at, is_item
+                    elif at < skip_inner or (at == skip_inner and is_item is not skip_seq):
+                        raise NotCanonical
+                    continue
+                skip_at = skip_inner = -1
+            if pending is not None:
+                container, key, indent, depth = pending
+                pending = None
+                in_sequence = container.__class__ is list
+                if at > indent or (at == indent and is_item and not in_sequence):
+                    child: Any = [] if is_item else {}
+                    left -= 4
+                    container[key] = child
+                    stack.append((top_at, top, top_seq, top_depth))
+                    top_at, top, top_seq, top_depth = at, child, is_item, depth
+                    if item_lines is not None and in_sequence and depth == 2:
+                        item_lines.append(number)
                 else:
                     left -= 1
-                    value, open_lines = _scalar_value(rest, plain, typed, str_tag)
-                    top.append(value)
-                    if open_lines is not None:
-                        scalar = [open_lines[0], top, len(top) - 1, at, open_lines[1]]
-                    break
-                left -= 4
-                top.append(child)
-                if item_lines is not None and top_depth == 1:
-                    item_lines.append(number)
-                stack.append((top_at, top, top_seq, top_depth))
-                at += len(body) - len(rest)
-                top_at, top, top_seq, top_depth = at, child, child.__class__ is list, top_depth + 1
-                body = rest
-                if not top_seq:
-                    break
-            if top_seq:
-                continue  # the line ended in the sequence: a scalar entry or an empty "-"
-        # A mapping entry. The common one, "key: value" with both plain, is read in place.
-        colon = body.find(": ")
-        if colon < 0 and body[-1] == ":":
-            colon = len(body) - 1  # "key:", its value on the next lines
-        if colon > 0 and body[0] not in _NOT_PLAIN_START:
-            key_text = body[:colon]
-            if " #" in key_text or key_text[-1] == " ":
-                raise NotCanonical
-            key = memo.get(key_text, _NO_VALUE)
-            if key is _NO_VALUE:
-                key = memo[key_text] = typed(key_text, None)
-            rest = body[colon + 2 :]
-            if not rest and colon + 1 < len(body):
-                raise NotCanonical  # "key: " and only spaces: leave it to libyaml
-        else:
-            key, rest = _split_key(body, plain, typed, str_tag)
-            if rest:
-                if rest[0] != " ":
+            if left < 0:
+                raise BudgetSpent
+            if top_at != at or top_seq is not is_item:
+                while top_at > at or (top_at == at and top_seq and not is_item):
+                    if not stack:
+                        raise NotCanonical
+                    top_at, top, top_seq, top_depth = stack.pop()
+                if top_at != at or top_seq is not is_item:
                     raise NotCanonical
-                rest = rest[1:]
-        left -= 1
-        skip = top_depth > 0 and key in skipped
-        if not rest:
-            if skip:
-                skip_at = at
+            if is_item:
+                # An entry of the sequence on top; it may open containers on the same line
+                # ("- - x", "- key: value"), each becoming the top with the rest of the line.
+                while True:
+                    rest = body[1:].lstrip(" ")
+                    if not rest:
+                        top.append(None)
+                        pending = (top, len(top) - 1, at, top_depth + 1)
+                        break
+                    if rest[0] == "-" and rest[1:2] in (" ", ""):
+                        child = []
+                    elif _is_entry(rest):
+                        child = {}
+                    else:
+                        left -= 1
+                        value, open_lines = _scalar_value(rest, plain, typed, str_tag)
+                        top.append(value)
+                        if open_lines is not None:
+                            scalar = [open_lines[0], top, len(top) - 1, at, open_lines[1]]
+                        break
+                    left -= 4
+                    top.append(child)
+                    if item_lines is not None and top_depth == 1:
+                        item_lines.append(number)
+                    stack.append((top_at, top, top_seq, top_depth))
+                    at += len(body) - len(rest)
+                    top_at, top, top_seq, top_depth = (
+                        at,
+                        child,
+                        child.__class__ is list,
+                        top_depth + 1,
+                    )
+                    body = rest
+                    if not top_seq:
+                        break
+                if top_seq:
+                    continue  # the line ended in the sequence: a scalar entry or an empty "-"
+            # A mapping entry. The common one, "key: value" with both plain, is read in place.
+            colon = body.find(": ")
+            if colon < 0 and body[-1] == ":":
+                colon = len(body) - 1  # "key:", its value on the next lines
+            if colon > 0 and body[0] not in _NOT_PLAIN_START:
+                key_text = body[:colon]
+                if " #" in key_text or key_text[-1] == " ":
+                    raise NotCanonical
+                key = memo.get(key_text, _NO_VALUE)
+                if key is _NO_VALUE:
+                    key = memo[key_text] = typed(key_text, None)
+                rest = body[colon + 2 :]
+                if not rest and colon + 1 < len(body):
+                    raise NotCanonical  # "key: " and only spaces: leave it to libyaml
             else:
-                top[key] = None  # until a nested block says otherwise
-                pending = (top, key, at, top_depth + 1)
-            continue
-        target = {} if skip else top
-        left -= 1
-        if (
-            rest[0] not in _NOT_FAST_VALUE
-            and " #" not in rest
-            and ": " not in rest
-            and rest[-1] != ":"
-            and rest[-1] != " "
-        ):
-            value = memo.get(rest, _NO_VALUE)
-            if value is _NO_VALUE:
-                value = memo[rest] = typed(rest, None)
-            target[key] = value
-            last_in, last_key, last_at, last_text = target, key, at, rest
-            continue
-        quote = rest[0]
-        if (quote == '"' or quote == "'") and rest[-1] == quote and len(rest) > 1:
-            inner = rest[1:-1]
-            if quote not in inner and "\\" not in inner:  # no escapes to read
-                value = quoted.get(inner, _NO_VALUE)
-                if value is _NO_VALUE:
-                    value = quoted[inner] = typed(inner, str_tag)
-                target[key] = value
+                key, rest = _split_key(body, plain, typed, str_tag)
+                if rest:
+                    if rest[0] != " ":
+                        raise NotCanonical
+                    rest = rest[1:]
+            left -= 1
+            skip = top_depth > 0 and key in skipped
+            if not rest:
+                if skip:
+                    skip_at = at
+                else:
+                    top[key] = None  # until a nested block says otherwise
+                    pending = (top, key, at, top_depth + 1)
                 continue
-        rest = rest.lstrip(" ")
-        if not rest:
-            raise NotCanonical
-        value, open_lines = _scalar_value(rest, plain, typed, str_tag)
-        target[key] = value
-        if open_lines is not None:
-            scalar = [open_lines[0], target, key, at, open_lines[1]]
+            target = {} if skip else top
+            left -= 1
+            if (
+                rest[0] not in _NOT_FAST_VALUE
+                and " #" not in rest
+                and ": " not in rest
+                and rest[-1] != ":"
+                and rest[-1] != " "
+            ):
+                value = memo.get(rest, _NO_VALUE)
+                if value is _NO_VALUE:
+                    value = memo[rest] = typed(rest, None)
+                target[key] = value
+                last_in, last_key, last_at, last_text = target, key, at, rest
+                continue
+            quote = rest[0]
+            if (quote == '"' or quote == "'") and rest[-1] == quote and len(rest) > 1:
+                inner = rest[1:-1]
+                if quote not in inner and "\\" not in inner:  # no escapes to read
+                    value = quoted.get(inner, _NO_VALUE)
+                    if value is _NO_VALUE:
+                        value = quoted[inner] = typed(inner, str_tag)
+                    target[key] = value
+                    continue
+            rest = rest.lstrip(" ")
+            if not rest:
+                raise NotCanonical
+            value, open_lines = _scalar_value(rest, plain, typed, str_tag)
+            target[key] = value
+            if open_lines is not None:
+                scalar = [open_lines[0], target, key, at, open_lines[1]]
     if scalar is not None:
         value = _finish(scalar, typed, str_tag)
         if value is not _NO_VALUE:
             scalar[1][scalar[2]] = value
     if left < 0:
         raise BudgetSpent
-    if not root and not any(line.strip(" ") for line in lines):
+    if not root and not text.strip(" \n"):
         return None, left
     return root, left
+
+
+def _blocks(text: str, size: int = 1 << 20) -> Iterator[str]:
+    """``text`` in pieces of about ``size`` cut at newlines, so that their lines are the
+    lines of ``text``: splitting a whole file at once would hold every line of it in memory
+    before the first one is read (20 bytes of YAML per line become 60 of Python strings)."""
+    start = 0
+    while True:
+        end = text.find("\n", start + size)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def _is_entry(text: str) -> bool:

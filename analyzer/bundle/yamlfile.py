@@ -217,13 +217,17 @@ def _parse_bytes(raw: bytes, lines: list[int] | None, budget: ParseBudget | None
     try:
         data, left = fastyaml.parse(raw.decode("utf-8"), _typed, _STR, _SKIPPED_KEYS, lines, left)
     except (fastyaml.NotCanonical, UnicodeDecodeError, RecursionError):
-        if lines is not None:
-            lines.clear()
-        return _build(io.BytesIO(raw), lines, budget)
+        data = _NO_KEY
     except fastyaml.BudgetSpent:
         assert budget is not None
         budget.left = 0
         raise _spent(budget) from None
+    if data is _NO_KEY:
+        # Outside the except block: there the traceback would keep the fast parser's frame,
+        # and all it had built, alive while the general parser builds it all again.
+        if lines is not None:
+            lines.clear()
+        return _build(io.BytesIO(raw), lines, budget)
     if budget is not None:
         budget.left = left
     return data
