@@ -279,12 +279,15 @@ class Analysis:
         Only the few lines the fired findings cite are read, after the rules ran (which
         hits matter is known only then); a file is read once, up to the last line needed.
         """
+
+        def around(line: int) -> range:
+            return range(max(1, line - CONTEXT_LINES), line + CONTEXT_LINES + 1)
+
         wanted: dict[str, set[int]] = {}
         for finding in self.outcomes.values():
             for e in finding.evidence:
                 if e.span is not None and e.line:
-                    lines = range(max(1, e.line - CONTEXT_LINES), e.line + CONTEXT_LINES + 1)
-                    wanted.setdefault(e.path, set()).update(lines)
+                    wanted.setdefault(e.path, set()).update(around(e.line))
         text: dict[str, dict[int, str]] = {}
         for path in sorted(wanted):
             try:
@@ -297,9 +300,8 @@ class Analysis:
             lines = text.get(e.path)
             if not lines or e.span is None or not e.line:
                 return e
-            around = range(e.line - CONTEXT_LINES, e.line + CONTEXT_LINES + 1)
-            before = tuple(lines[n] for n in around if n < e.line and n in lines)
-            after = tuple(lines[n] for n in around if n > e.line and n in lines)
+            before = tuple(lines[n] for n in around(e.line) if n < e.line and n in lines)
+            after = tuple(lines[n] for n in around(e.line) if n > e.line and n in lines)
             return replace(e, before=before, after=after)
 
         for rule_id, finding in self.outcomes.items():

@@ -312,12 +312,13 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -
         return _environment(False).get_template("report.md.j2").render(_context(report))
     if fmt == "html":
         (style, style_hash), (script, script_hash) = _asset("report.css"), _asset("report.js")
+        context = _context(report)
         return (
             _environment(True)
             .get_template("report.html.j2")
             .render(
-                _context(report),
-                causes=_causes(report, {f.rule_id: f for f in report.findings}),
+                context,
+                causes=_causes(report, context["by_id"]),
                 style=style,
                 style_hash=style_hash,
                 script=script,

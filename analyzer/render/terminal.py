@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 import click
 
-from analyzer.render.summary import next_steps
+from analyzer.render.summary import first_line, next_steps
 from analyzer.report import Finding, Report
 
 #: severity -> click.style arguments
@@ -68,12 +68,6 @@ class _Writer:
             subsequent_indent=indent,
             break_on_hyphens=False,
         ) or [first or indent]
-
-
-def _first_sentence(text: str) -> str:
-    paragraph = _clean(str(text).strip().split("\n\n")[0])
-    end = paragraph.find(". ")
-    return paragraph[: end + 1] if end > 0 else paragraph
 
 
 def render_text(report: Report, color: bool = False, width: int = 100) -> str:
@@ -132,7 +126,7 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
 def _root(out: _Writer, root: Finding, by_id: dict[str, Finding]) -> None:
     out.lines.append("")
     out.item(f"{_clean(root.title)}  [{root.rule_id}]", "  ", root.severity, " " * 11)
-    out.wrap(_first_sentence(root.message), " " * 11)
+    out.wrap(first_line(root.message), " " * 11)
     if root.evidence:
         more = root.evidence_total - 1
         out.wrap(
