@@ -292,3 +292,124 @@ def truncated_tar_at_member_boundary(dest: Path, compress: bool) -> Path:
     target = dest / (f"{ROOT}.tar.gz" if compress else f"{ROOT}.tar")
     target.write_bytes(cut)
     return target
+
+
+# -- markup in every string a report shows (issue 10, item 4) -----------------------------------
+#: What a ticket viewer, a browser or a terminal would act on, in one line: tags with event
+#: handlers, a script, links and images to javascript: and data:, an unclosed code span,
+#: table pipes, entity tricks, an HTML comment, emphasis, a right-to-left override and an
+#: isolate, a terminal colour escape.
+MARKUP = (
+    "<img src=x onerror=alert(1)> <script>alert(2)</script> [x](javascript:alert(3)) "
+    '<a href="javascript:alert(4)">a</a> ![i](data:text/html;base64,PHNjcmlwdD4=) '
+    "``<img src=x onerror=alert(5)>` a|b|c &lt;img src=x onerror=alert(6)&gt; <!-- c "
+    "<javascript:alert(7)> *em* _u_ ~~s~~ \\`x\\` \u202egnp.exe\u2066 \x1b[31mred\x1b[0m"
+)
+#: the same with line breaks that would start blocks: a heading, a list, a quote, an HTML
+#: block, an indented code block, a table
+MARKUP_LINES = (
+    MARKUP + "\n\n# h\n- li\n> q\n<img src=x onerror=alert(8)>\r<b>x</b>\n    code\n|a|b|\n|-|-|\n"
+)
+#: for file and folder names, which hold no "/" and at most 255 bytes
+MARKUP_NAME = "<img src=x onerror=alert(1)> [x](javascript:alert(3)) ``a|b &lt; <!-- \u202e\x1b[2J"
+
+
+def markup_bundle(dest: Path, base: Path = BUNDLES / "rc3-console-notready") -> Path:
+    """A copy of ``base`` whose every string a report shows carries MARKUP: the folder name,
+    the versions in metadata.yaml and in the settings, node names, roles, readiness,
+    conditions, kubelet and OS versions, and log lines (the cited one and its neighbours)."""
+    import yaml  # here, not at the top: this section is self-contained
+
+    target = dest / f"{MARKUP_NAME}\n# h"
+    shutil.copytree(base, target)
+
+    def edit(rel: str, change: object) -> None:
+        path = target / rel
+        data = yaml.safe_load(path.read_text())
+        change(data)  # type: ignore[operator]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    edit("metadata.yaml", lambda d: d.update(kubernetesversion=MARKUP_LINES))
+    for rel in (
+        "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml",
+        "yamls/cluster/management.cattle.io/v3/settings.yaml",
+    ):
+        edit(rel, lambda d: [s.update(value=MARKUP_LINES) for s in d["items"]])
+
+    def nodes(data: dict) -> None:
+        for index, node in enumerate(data["items"]):
+            node["metadata"]["name"] = f"{MARKUP_LINES} {index}"
+            node["metadata"]["labels"][f"node-role.kubernetes.io/{MARKUP}"] = "true"
+            for condition in node["status"]["conditions"]:
+                condition.update(reason=MARKUP, message=MARKUP_LINES)
+                if condition["type"] == "Ready":
+                    condition["status"] = MARKUP_LINES
+            node["status"]["nodeInfo"].update(kubeletVersion=MARKUP_LINES, osImage=MARKUP_LINES)
+
+    edit("yamls/cluster/v1/nodes.yaml", nodes)
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "type": "Warning",
+        "reason": MARKUP,
+        "message": MARKUP_LINES,
+        "lastTimestamp": "2025-04-01T10:28:00Z",
+        "involvedObject": {"kind": "Pod", "name": MARKUP_LINES, "namespace": "harvester-system"},
+        "metadata": {"name": MARKUP, "namespace": "harvester-system"},
+    }
+    events = target / "yamls/namespaced/harvester-system/v1/events.yaml"
+    events.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [event]}))
+    lines = [f"Apr 01 10:29:0{i} hv-node1 rke2[1]: HOSTILE {i} {MARKUP}" for i in range(4)]
+    lines.append("Apr 01 10:29:05 hv-node1 rke2[1]: HOSTILE cr\r<img src=x onerror=alert(9)>")
+    with open(target / "nodes/hv-node1/logs/rke2-server.log", "a") as log:
+        log.write("\n".join(lines) + "\n")
+    return target
+
+
+def markup_rules(dest: Path) -> Path:
+    """A rule pack whose category, titles, messages, remediations, references and log globs
+    carry MARKUP; its root cause cites the hostile log lines and nodes, and explains a
+    symptom (a folded finding), and one rule is skipped naming its hostile glob."""
+    import yaml  # here, not at the top: this section is self-contained
+
+    root = dest / "rules"
+    folder = root / f"{MARKUP_NAME}\n- li"
+    folder.mkdir(parents=True)
+    common = {"description": "d", "severity": "high", "remediation": MARKUP_LINES}
+    rules = {
+        "hostile-root": {
+            "title": MARKUP,
+            "logs": [
+                {
+                    "name": "hits",
+                    "source": "node_logs",
+                    "files": "*/rke2-server.log",
+                    "pattern": "HOSTILE",
+                }
+            ],
+            "when": "hits",
+            "evidence": ["hits", "nodes"],
+            "explains": ["hostile-symptom"],
+            "message": "{{ hits[0].text }} {{ nodes[0].name }} {{ nodes[0].ready }} "
+            "{{ versions.harvester }} {{ versions.kubernetes }}\n\n" + MARKUP_LINES,
+            "references": [
+                "javascript:alert(1)",
+                "data:text/html,<script>alert(2)</script>",
+                "https://example.com/a>b<img src=x onerror=alert(3)> c",
+                MARKUP,
+            ],
+        },
+        "hostile-symptom": {"title": MARKUP_LINES, "when": "nodes", "message": MARKUP},
+        "hostile-skip": {
+            "title": MARKUP,
+            "logs": [
+                {"name": "none", "source": "node_logs", "files": f"*/{MARKUP_NAME}", "pattern": "x"}
+            ],
+            "when": "none",
+            "message": "m",
+        },
+    }
+    for rule_id, body in rules.items():
+        text = yaml.safe_dump({"id": rule_id, **common, **body}, sort_keys=False)
+        (folder / f"{rule_id}.yaml").write_text(text)
+    return root

@@ -16,16 +16,38 @@ import re
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from analyzer.render.causal import causal_svg
-from analyzer.render.summary import first_line, next_steps
+from analyzer.render.escape import html_escape, link_target, visible
+from analyzer.render.markdown import (
+    markdown_environment,
+    md_cell,
+    md_code_span,
+    md_context,
+    md_link,
+    md_prose,
+    md_text,
+)
+from analyzer.render.summary import next_steps
 from analyzer.render.terminal import render_text
-from analyzer.report import SEVERITIES, STATUSES, Evidence, Finding, Report
+from analyzer.report import SEVERITIES, STATUSES, Finding, Report
 
 #: "text" is the terminal summary (colour only when asked for)
 FORMATS = ("md", "html", "json", "text")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+__all__ = [
+    "FORMATS",
+    "highlight",
+    "html_text",
+    "md_cell",
+    "md_code_span",
+    "md_context",
+    "md_link",
+    "md_prose",
+    "md_text",
+    "render",
+    "to_dict",
+]
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -132,70 +154,10 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-# -- Markdown escaping ---------------------------------------------------------------------------
-def md_code(text: Any) -> str:
-    """An inline code span that survives backticks and pipes in ``text``."""
-    value = " ".join(str(text).split())
-    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") or longest else ""
-    # A pipe ends a table cell even inside a code span in GitHub's tables.
-    return f"{fence}{pad}{value.replace('|', '¦')}{pad}{fence}"
-
-
-def md_text(text: Any) -> str:
-    """Prose as Markdown: raw HTML neutralised outside code spans, code spans kept."""
-    out, last = [], 0
-    value = str(text)
-    for match in _CODE_SPAN.finditer(value):
-        out.append(_md_escape(value[last : match.start()]))
-        out.append(match.group(0))
-        last = match.end()
-    out.append(_md_escape(value[last:]))
-    return "".join(out)
-
-
-_HTML_START = re.compile(r"<(?=[A-Za-z/!?])")
-_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
-_QUOTE_START = re.compile(r"^(\s*)>", re.MULTILINE)
-
-
-def _md_escape(text: str) -> str:
-    # Only what a Markdown viewer would act on: the start of an HTML tag (<name>), an entity,
-    # a blockquote marker. "<1.5.0" or ">= 1.32" stay readable as typed, in Jira too.
-    text = _ENTITY.sub("&amp;", text)
-    text = _HTML_START.sub("&lt;", text)
-    return _QUOTE_START.sub(r"\1\\>", text)
-
-
-def md_cell(text: Any) -> str:
-    """A table cell: one line, pipes escaped."""
-    return md_text(" ".join(str(text).split())).replace("|", "\\|")
-
-
-def md_context(e: Evidence, indent: str) -> str:
-    """A cited log line with the lines around it: a fenced block, line numbers in front, the
-    cited line marked ``>``. The fence is longer than any backtick run in the lines, and
-    nothing inside a fence is read as Markdown or HTML."""
-    numbered = [(e.line - len(e.before) + i, " ", text) for i, text in enumerate(e.before)]
-    numbered.append((e.line, ">", e.excerpt))
-    numbered += [(e.line + 1 + i, " ", text) for i, text in enumerate(e.after)]
-    width = len(str(numbered[-1][0]))
-    lines = [f"{n:>{width}} {mark} {text}" for n, mark, text in numbered]
-    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return "\n".join(indent + line for line in [f"{fence}text", *lines, fence])
-
-
-def oneline(text: Any) -> str:
-    """Text on one line: for list items that would otherwise wrap in raw Markdown."""
-    return " ".join(str(text).split())
-
-
 # -- HTML ------------------------------------------------------------------------------------------
 def html_text(text: Any) -> Markup:
     """Prose as HTML: escaped; paragraphs, ``- `` lists and `code spans` kept."""
-    escaped = str(escape(str(text).strip()))
+    escaped = str(html_escape(str(text).strip()))
     escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
     blocks: list[tuple[str, list[str]]] = []  # ("p" | "ul", lines), in order
     for paragraph in re.split(r"\n\s*\n", escaped):
@@ -219,14 +181,15 @@ def highlight(text: Any, span: tuple[int, int] | None) -> Markup:
     """A log line, escaped, with what the rule's pattern matched in <mark>."""
     value = str(text)
     if not span or not 0 <= span[0] < span[1] <= len(value):
-        return escape(value)
+        return html_escape(value)
     start, end = span
+    # Made visible piece by piece: the span counts the characters of the line as it was.
     return (
-        escape(value[:start])
+        html_escape(value[:start])
         + Markup("<mark>")
-        + escape(value[start:end])
+        + html_escape(value[start:end])
         + Markup("</mark>")
-        + escape(value[end:])
+        + html_escape(value[end:])
     )
 
 
@@ -243,25 +206,31 @@ def _asset(name: str) -> tuple[Markup, str]:
     return Markup(source), f"sha256-{digest}"
 
 
+def _loader() -> jinja2.BaseLoader:
+    return jinja2.PackageLoader("analyzer", "render/templates")
+
+
+def _html_finalize(value: Any) -> Any:
+    # Before autoescaping: bidi and control characters shown, whatever the template forgets.
+    if isinstance(value, (Markup, jinja2.Undefined)):
+        return value
+    return visible(value)
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
+    """The HTML report's environment (autoescape=True), or a plain one to read assets."""
+    if not autoescape:
+        return jinja2.Environment(loader=_loader())
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("analyzer", "render/templates"),
-        autoescape=autoescape,
+        loader=_loader(),
+        autoescape=True,
+        finalize=_html_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(
-        oneline=oneline,
-        md_code=md_code,
-        md_text=md_text,
-        md_cell=md_cell,
-        md_context=md_context,
-        first_line=first_line,
-        html_text=html_text,
-        highlight=highlight,
-    )
+    env.filters.update(html_text=html_text, highlight=highlight, link_target=link_target)
     return env
 
 
@@ -309,7 +278,8 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -
     if fmt == "json":
         return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
-        return _environment(False).get_template("report.md.j2").render(_context(report))
+        env = markdown_environment(_loader())
+        return env.get_template("report.md.j2").render(_context(report))
     if fmt == "html":
         (style, style_hash), (script, script_hash) = _asset("report.css"), _asset("report.js")
         context = _context(report)

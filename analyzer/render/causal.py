@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from analyzer.render.escape import html_escape as escape
 from analyzer.report import Finding
 
 BOX_W, BOX_H = 210, 46

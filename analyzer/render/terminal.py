@@ -5,7 +5,8 @@ cluster, the root causes with the symptoms they explain, the next steps, what co
 evaluated; the evidence and the full remediations are in the Markdown and HTML reports.
 Colour (ANSI, by click.style) only when asked for: the CLI asks when stdout is a terminal and
 NO_COLOR is not set. Text taken from the bundle is stripped of control characters, so a log
-line cannot move the cursor or recolour the terminal.
+line cannot move the cursor or recolour the terminal, and shows bidi controls as their code
+points, so a right-to-left override cannot reorder what is read.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, TextIO
 
 import click
 
+from analyzer.render.escape import visible
 from analyzer.render.summary import first_line, next_steps
 from analyzer.report import Finding, Report
 
@@ -34,7 +36,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 def _clean(text: Any) -> str:
-    return " ".join(_CONTROL.sub(" ", str(text)).split())
+    return " ".join(visible(_CONTROL.sub(" ", str(text))).split())
 
 
 class _Writer:
