@@ -18,6 +18,7 @@ import click
 from analyzer.engine import analyze as run_analysis
 from analyzer.errors import AnalyzerError
 from analyzer.explain import explain
+from analyzer.output import write_atomic
 from analyzer.render import FORMATS, render
 from analyzer.render.terminal import TerminalProgress
 from analyzer.report import SEVERITIES, Report, severity_rank
@@ -251,10 +252,8 @@ def docs(rules_dir: Path | None, output: Path | None) -> int:
 
 
 def _write(target: Path, text: str) -> None:
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise AnalyzerError(f"cannot write {target}: {exc.strerror or exc}") from None
+    # Whole or not at all, never through a symbolic link: analyzer/output.py.
+    write_atomic(target, text.encode("utf-8"))
 
 
 def _profile_summary(profile: dict[str, dict[str, float]], total: float) -> str:
