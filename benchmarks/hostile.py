@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from measure import PROJECT, analyze_command, measure
@@ -49,6 +50,42 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
         ("malformed YAML", [corpus.malformed_yaml(at("malformed"))]),
         ("binary logs", [corpus.binary_logs(at("binary"))]),
         ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
+        *_output_cases(work, at),
+    ]
+
+
+#: runs a command under a file-size limit: a disk that fills up at 1 KiB (Python ignores
+#: SIGXFSZ, so a write past the limit fails with EFBIG as one on a full disk with ENOSPC)
+FILE_SIZE_LIMIT = [
+    sys.executable,
+    "-c",
+    "import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024)); "
+    "os.execv(sys.argv[1], sys.argv[1:])",
+]
+
+
+def _output_cases(work: Path, at: Callable[[str], Path]) -> list[tuple]:
+    """Issue 10, items 4 and 5: markup in every string the Markdown report shows; -o naming
+    a symbolic link; the disk full while the report is written over a previous one. Each
+    case adds CLI arguments (the later -f and -o win) and perhaps a command prefix."""
+    markup = at("markup")
+    link = at("link") / "report.md"
+    link.symlink_to(work / "host-secret")  # what a report must not overwrite
+    full = at("full") / "report.md"
+    full.write_text("# the previous report\n")
+    return [
+        (
+            "markup in every report string, Markdown",
+            [corpus.markup_bundle(markup)],
+            ["--rules", str(corpus.markup_rules(markup)), "-f", "md"],
+        ),
+        ("-o names a symbolic link", [corpus.bundle_dir(at("linked"))], ["-o", str(link)]),
+        (
+            "disk full writing over a report",
+            [corpus.bundle_dir(at("disk"))],
+            ["-f", "md", "-o", str(full)],
+            FILE_SIZE_LIMIT,
+        ),
     ]
 
 
@@ -60,9 +97,11 @@ def main() -> int:
         work = Path(folder)
         print(f"cores: {os.cpu_count()}")
         print(f"{'case':<40} {'exit':>4} {'wall s':>7} {'peak MB':>8}  outcome")
-        for name, paths in cases(work):
+        for name, paths, *how in cases(work):
+            # a case may add CLI arguments, and a command prefix (e.g. a resource limit)
+            extra, prefix = (*how, [], None)[:2]
             listing = {p for p in work.rglob("*")}
-            run = measure(analyze_command(paths))
+            run = measure(analyze_command(paths, *extra), prefix=prefix)
             messages = run.stderr.strip().splitlines()
             wall, peak = run.wall, run.peak_mb
             written = {p for p in work.rglob("*")} - listing
