@@ -2,12 +2,15 @@
 
 Both are generated from the metadata the engine loads, so they cannot drift from the rules:
 ``bundle-analyzer rules docs`` rewrites docs/rules.md and a test fails when it is stale.
+Rule packs are untrusted: what a rule says is escaped as the report escapes it
+(analyzer/render/markdown.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
 from analyzer.rulebook import Rule, RuleBook
 from analyzer.sources import LOG_SOURCES, SOURCES
@@ -24,7 +27,7 @@ def _explained_by(book: RuleBook) -> dict[str, list[str]]:
 
 
 def _versions(rule: Rule) -> str:
-    return "; ".join(f"{product} {spec.text}" for product, spec in rule.applies_to.items())
+    return md_text("; ".join(f"{product} {spec.text}" for product, spec in rule.applies_to.items()))
 
 
 def _links(ids: list[str] | tuple[str, ...]) -> str:
@@ -53,31 +56,32 @@ def rule_reference(book: RuleBook) -> str:
     ]
     for category in sorted(by_category):
         for rule in sorted(by_category[category], key=lambda r: r.id):
-            lines.append(f"| [`{rule.id}`](#{rule.id}) | {rule.severity} | {rule.title} |")
+            lines.append(f"| [`{rule.id}`](#{rule.id}) | {rule.severity} | {md_cell(rule.title)} |")
     for category in sorted(by_category):
-        lines += ["", f"## {category}"]
+        lines += ["", f"## {md_text(category)}"]
         for rule in sorted(by_category[category], key=lambda r: r.id):
             lines += [
                 "",
                 f"### {rule.id}",
                 "",
-                f"**{rule.title}**",
+                f"**{md_text(rule.title)}**",
                 "",
-                " ".join(rule.description.split()),
+                md_text(rule.description),
                 "",
             ]
-            facts = [("Severity", rule.severity), ("File", f"`{rule.path}`")]
+            facts = [("Severity", rule.severity), ("File", md_code_span(rule.path))]
             if rule.applies_to:
                 facts.append(("Applies to", _versions(rule)))
             if rule.fixed_in:
-                facts.append(("Fixed in", ", ".join(f"{p} {v}" for p, v in rule.fixed_in.items())))
+                fixed = ", ".join(f"{p} {v}" for p, v in rule.fixed_in.items())
+                facts.append(("Fixed in", md_text(fixed)))
             reads = sorted(rule.needs() - {"objects"}) + [
                 f'objects."{k}"' for k in sorted(rule.object_kinds)
             ]
             if reads:
                 facts.append(("Reads", ", ".join(f"`{r}`" for r in reads)))
             for matcher in rule.logs:
-                globs = ", ".join(f"`{g}`" for g in matcher.files)
+                globs = ", ".join(md_code_span(g) for g in matcher.files)
                 facts.append(("Log matcher", f"`{matcher.name}`: {matcher.source} {globs}"))
             if rule.requires:
                 facts.append(("Requires", _links(rule.requires)))
@@ -87,10 +91,12 @@ def rule_reference(book: RuleBook) -> str:
                 facts.append(("Explained by", _links(sorted(explained_by[rule.id]))))
             lines += [f"- {label}: {value}" for label, value in facts]
             if rule.references:
-                lines.append("- References: " + ", ".join(f"<{r}>" for r in rule.references))
+                lines.append("- References: " + ", ".join(md_link(r) for r in rule.references))
     lines += ["", "## Sources", "", "| Source | What it holds |", "|---|---|"]
-    lines += [f"| `{name}` | {text} |" for name, text in sorted(SOURCES.items())]
-    lines += [f"| `{name}` (logs) | {text} |" for name, text in sorted(LOG_SOURCES.items())]
+    # Our own descriptions, escaped all the same: "<node>" in them would read as a tag.
+    lines += [f"| `{name}` | {md_cell(text)} |" for name, text in sorted(SOURCES.items())]
+    logs = sorted(LOG_SOURCES.items())
+    lines += [f"| `{name}` (logs) | {md_cell(text)} |" for name, text in logs]
     return "\n".join(lines) + "\n"
 
 

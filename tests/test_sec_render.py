@@ -74,7 +74,9 @@ def assert_nothing_live(parsed: Parsed) -> None:
             assert not name.startswith("on"), (tag, name, value)
             assert name != "src", (tag, value)
             if name in ("href", "xlink:href", "action", "formaction"):
-                assert value and re.match(r"(https?://|#)", value), (tag, value)
+                # a web link, an anchor or a relative page; never javascript:, data: ...
+                scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", value or "")
+                assert not scheme or scheme[1].lower() in ("http", "https"), (tag, value)
             assert not BIDI.search(value or ""), (tag, name)
     assert not parsed.comments, parsed.comments[:2]  # nothing hidden from the reader
     assert not BIDI.search("".join(parsed.text))
@@ -179,3 +181,17 @@ def test_terminal_summary_has_no_control_or_bidi_character(report, color):
     assert not BIDI.search(bare)
     assert "U+202E" in bare  # the override is shown, not obeyed
     assert ("\x1b[" in text) == color  # our own colour codes only when asked for
+
+
+def test_rule_reference_renders_no_injected_element(tmp_path):
+    """docs/rules.md is Markdown made from a rule pack, which is untrusted too."""
+    from analyzer.ruledocs import rule_reference
+
+    markdown = rule_reference(load_rules(corpus.markup_rules(tmp_path)))
+    assert "onerror" in markdown and "javascript:" in markdown  # the payloads are there
+    for name, parser in markdown_parsers():
+        parsed = Parsed(parser.render(markdown))
+        assert parsed.tags() <= MD_TAGS, (name, parsed.tags() - MD_TAGS)
+        assert_nothing_live(parsed)
+        hrefs = [a.get("href") for tag, a in parsed.elements if tag == "a"]
+        assert all(h.startswith(("#", "https://example.com/", "rule-format.md")) for h in hrefs)
