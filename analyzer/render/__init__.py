@@ -2,8 +2,11 @@
 
 JSON follows analyzer/render/report.schema.json (documented in docs/report-schema.md). Markdown
 is written for tickets (GitHub, GitLab, Jira), HTML is one self-contained file. Both are
-Jinja templates shipped as package data; everything taken from the bundle is escaped for the
-format it lands in (HTML autoescaping; in Markdown, table cells, code spans and raw HTML).
+Jinja templates shipped as package data; everything taken from the bundle or a rule pack is
+escaped for the format it lands in: HTML by autoescaping, Markdown by one function per context
+(analyzer/render/markdown.py) with escaping as the default for a value no filter handled; in
+both, bidi and control characters are shown as code points and links go to http(s) only
+(analyzer/render/escape.py).
 """
 
 from __future__ import annotations
