@@ -11,6 +11,7 @@ prints exit code, wall time and peak RSS.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import tempfile
@@ -24,6 +25,14 @@ sys.path.insert(0, str(PROJECT))
 from tests import hostile_corpus as corpus
 
 GIB = 1024 * corpus.MIB
+
+
+def _deep_home() -> Path:
+    """A folder of its own for the 1,500-level folder: rglob and shutil.rmtree recurse per
+    level and would fail on it, so it is kept out of the work folder and removed at exit."""
+    home = Path(tempfile.mkdtemp(prefix="hostile-deep-"))
+    atexit.register(corpus.remove_deep, home)
+    return home
 
 
 def cases(work: Path) -> list[tuple[str, list[Path]]]:
@@ -50,6 +59,23 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
         ("malformed YAML", [corpus.malformed_yaml(at("malformed"))]),
         ("binary logs", [corpus.binary_logs(at("binary"))]),
         ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
+        # issue 10: archives and folders
+        ("12 node zips of 199k entries", [corpus.many_node_zip_entries(at("budget"))]),
+        ("deflate64 and encrypted entries", [corpus.unreadable_methods(at("methods"))]),
+        ("folder 1,500 levels deep", [corpus.deep_folder(_deep_home(), 1500)]),
+        ("names not UTF-8, folder", [corpus.non_utf8_folder(at("nonutf8"))]),
+        ("names not UTF-8, tar.gz", [corpus.non_utf8_tar(at("nonutf8tar"))]),
+        ("5,000-character tar path", [corpus.long_tar_path(at("longpath"), 5000)]),
+        (
+            "tar bomb: 1000 MiB of zeros in a member",
+            [corpus.tar_bomb(at("tarbomb"), 1000 * corpus.MIB)],
+        ),
+        ("/usr, a huge folder that is no bundle", [Path("/usr")]),
+        (
+            "ticket folder with 3 bundles",
+            [corpus.ticket_folder(at("ticket"), ["a.zip", "b\x1b[2J.zip"], 1)],
+        ),
+        ("outer zip around one bundle zip", [corpus.outer_zip(at("outer"))]),
         *_output_cases(work, at),
     ]
 

@@ -413,3 +413,207 @@ def markup_rules(dest: Path) -> Path:
         text = yaml.safe_dump({"id": rule_id, **common, **body}, sort_keys=False)
         (folder / f"{rule_id}.yaml").write_text(text)
     return root
+
+
+# -- issue 10, archives and folders (tests/test_sec_archive*.py) --------------------------------
+def stored_zip(names: list[str]) -> bytes:
+    """A zip of empty stored entries, written by hand: zipfile takes seconds per 100,000
+    entries, this a fraction of one (the node zips of the per-bundle budget case)."""
+    local, central = [], []
+    offset = 0
+    for name in names:
+        raw = name.encode()
+        header = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 0, 0, 0x21, 0, 0, 0, len(raw), 0)
+        local.append(header + raw)
+        central.append(
+            struct.pack(
+                "<4s6H3I5H2I",
+                *(b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, 0, 0, 0, len(raw), 0, 0, 0, 0, 0, offset),
+            )
+            + raw
+        )
+        offset += len(header) + len(raw)
+    directory = b"".join(central)
+    count = len(names)
+    end = b""
+    if count > 0xFFFF:  # as zip tools write it: a zip64 end record and its locator
+        end = struct.pack(
+            "<4sQ2H2I4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(directory), offset
+        )
+        end += struct.pack("<4sIQI", b"PK\x06\x07", 0, offset + len(directory), 1)
+        count = 0xFFFF
+    end += struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, len(directory), offset, 0)
+    return b"".join(local) + directory + end
+
+
+def many_node_zip_entries(dest: Path, nodes: int = 12, entries: int = 199_000) -> Path:
+    """``nodes`` node zips of ``entries`` empty files each: each under the entry limit, all of
+    them together many times over it (issue 10: 149 s and 2.3 GB before the bundle budget)."""
+    inner = stored_zip([f"hv-big/logs/f{i:06d}.log" for i in range(entries)])
+    extra = [(f"{ROOT}/nodes/hv-big{n:02d}.zip", inner) for n in range(nodes)]
+    return bundle_zip(dest, extra=extra)
+
+
+def patch_zip_entries(data: bytes, changes: dict[str, tuple[int | None, int]]) -> bytes:
+    """``data`` with the named entries' compression method and general-purpose flag bits
+    (name -> (method or None to keep it, flag bits to set)) rewritten, in the local header
+    and the central directory both, as a zip written by another tool would have them."""
+    out = bytearray(data)
+    at = 0
+    while (at := out.find(b"PK\x01\x02", at + 1)) >= 0:
+        length = struct.unpack("<H", out[at + 28 : at + 30])[0]
+        name = out[at + 46 : at + 46 + length].decode()
+        if name not in changes:
+            continue
+        method, flags = changes[name]
+        local = struct.unpack("<I", out[at + 42 : at + 46])[0]
+        for flag_at in (at + 8, local + 6):
+            old = struct.unpack("<H", out[flag_at : flag_at + 2])[0]
+            out[flag_at : flag_at + 2] = struct.pack("<H", old | flags)
+            if method is not None:
+                out[flag_at + 2 : flag_at + 4] = struct.pack("<H", method)
+    return bytes(out)
+
+
+def unreadable_methods(dest: Path) -> Path:
+    """Entries Python cannot read, in the bundle and in a node zip: deflate64 (method 9, as
+    Windows Explorer writes large files) and encrypted ones (flag bit 0)."""
+    outer, nodes = _base_entries()
+    node = patch_zip_entries(
+        _zip(nodes["hv-node1"]),
+        {"hv-node1/logs/rke2-server.log": (9, 0), "hv-node1/logs/kubelet.log": (None, 1)},
+    )
+    entries = [e for e in outer] + [(f"{ROOT}/nodes/hv-node1.zip", node)]
+    entries += [
+        (f"{ROOT}/nodes/{n}.zip", _zip(e)) for n, e in sorted(nodes.items()) if n != "hv-node1"
+    ]
+    data = patch_zip_entries(
+        _zip(entries),
+        {
+            f"{ROOT}/yamls/cluster/v1/nodes.yaml": (9, 0),
+            f"{ROOT}/bundleGenerationError.log": (None, 1),
+        },
+    )
+    target = dest / f"{ROOT}.zip"
+    target.write_bytes(data)
+    return target
+
+
+def deep_folder(dest: Path, depth: int = 1500) -> Path:
+    """The folder bundle with a chain of ``depth`` nested folders (os.walk recursed per level)."""
+    target = bundle_dir(dest)
+    fd = os.open(target, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("d", dir_fd=fd)
+        child = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = child
+    with open(os.open("deepest.log", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+        f.write(b"at the bottom\n")
+    os.close(fd)
+    return target
+
+
+def remove_deep(folder: Path) -> None:
+    """Remove a folder tree of any depth (shutil.rmtree recurses per level, and would fail)."""
+    fds, names = [os.open(folder, os.O_RDONLY)], []
+    while fds:
+        with os.scandir(fds[-1]) as listing:
+            entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in listing]
+        for name, is_dir in entries:
+            if not is_dir:
+                os.unlink(name, dir_fd=fds[-1])
+        subdirs = [name for name, is_dir in entries if is_dir]
+        if subdirs:
+            fds.append(os.open(subdirs[0], os.O_RDONLY, dir_fd=fds[-1]))
+            names.append(subdirs[0])
+            continue
+        os.close(fds.pop())
+        if names:
+            os.rmdir(names.pop(), dir_fd=fds[-1])
+    os.rmdir(folder)
+
+
+NON_UTF8 = os.fsdecode(b"caf\xe9-\x1b[31mred.log")  # Latin-1 bytes and a terminal escape
+
+
+def non_utf8_folder(dest: Path) -> Path:
+    """The folder bundle with file names that are not UTF-8 (one in a folder so named)."""
+    target = bundle_dir(dest)
+    (target / NON_UTF8).write_bytes(b"x\n")
+    (target / "yamls" / os.fsdecode(b"\xff\xfe")).mkdir()
+    (target / "yamls" / os.fsdecode(b"\xff\xfe") / "pods.yaml").write_bytes(b"items: []\n")
+    return target
+
+
+def _tar_gz(target: Path, members: list[tuple[str, bytes]], base: bool = True) -> Path:
+    with tarfile.open(target, "w:gz", format=tarfile.GNU_FORMAT, compresslevel=1) as tar:
+        if base:
+            tar.add(BASE, arcname=ROOT)
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return target
+
+
+def non_utf8_tar(dest: Path) -> Path:
+    """A tar.gz whose member names are not UTF-8."""
+    return _tar_gz(dest / f"{ROOT}.tar.gz", [(f"{ROOT}/{NON_UTF8}", b"x\n")])
+
+
+def long_tar_path(dest: Path, length: int = 5000) -> Path:
+    """A tar.gz with a ``length``-character member path (a GNU long name), and one whose
+    single file name is longer than any file system allows."""
+    deep = "/".join(["a" * 249] * (length // 250))
+    return _tar_gz(
+        dest / f"{ROOT}.tar.gz",
+        [(f"{ROOT}/logs/{deep}/x.log", b"x\n"), (f"{ROOT}/logs/{'b' * 300}.log", b"x\n")],
+    )
+
+
+class _Zeros(io.RawIOBase):
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        buffer[:] = bytes(len(buffer))
+        return len(buffer)
+
+
+def tar_bomb(dest: Path, scale: int = 64 * MIB) -> Path:
+    """A tar.gz whose node log is ``scale`` bytes of zeros (about 1000:1 compressed), under
+    the file limit: to be refused while written, not after it landed in the temp folder."""
+    target = dest / f"{ROOT}.tar.gz"
+    with tarfile.open(target, "w:gz", compresslevel=9) as tar:
+        tar.add(BASE, arcname=ROOT)
+        info = tarfile.TarInfo(f"{ROOT}/nodes/hv-node2/logs/kernel.log")
+        info.size = scale
+        tar.addfile(info, io.BufferedReader(_Zeros(), 4 * MIB))
+    return target
+
+
+def ticket_folder(dest: Path, bundles: list[str], folders: int = 0) -> Path:
+    """A ticket's attachments: notes, a screenshot, the bundle zips named ``bundles`` and
+    ``folders`` unpacked bundle folders."""
+    target = dest / "ticket"
+    target.mkdir()
+    (target / "notes.txt").write_text("customer says the VIP is gone\n")
+    (target / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    for name in bundles:
+        bundle_zip(target, name=name)
+    for n in range(folders):
+        shutil.copytree(BASE, target / f"unpacked-{n}")
+    return target
+
+
+def outer_zip(dest: Path, inner: int = 1) -> Path:
+    """A zip around ``inner`` bundle zips and a note (a ticket's attachments zipped again)."""
+    (dest / "inner").mkdir()
+    entries = [("notes.txt", b"see the bundle\n")]
+    for n in range(inner):
+        path = bundle_zip(dest / "inner", name=f"bundle-{n}.zip")
+        entries.append((f"attachments/{path.name}", path.read_bytes()))
+    target = dest / "ticket-attachments.zip"
+    target.write_bytes(_zip(entries))
+    return target

@@ -9,12 +9,16 @@ are read together, given the first part or all parts: parts that are zips of the
 merged, parts cut byte-wise from one zip are read as their concatenation. A missing part is
 reported: an error when the archive cannot be read without it, a note when only its files
 are absent.
+
+What was given may also hold the bundle rather than be it: a ticket folder (the bundle's zip,
+tar.gz or folder beside notes and screenshots) or an outer zip around the bundle's zip. With
+exactly one bundle inside, that one is analyzed and a note says so; with several, the error
+names them (see ``locate.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import tempfile
 import zipfile
@@ -26,11 +30,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from analyzer.bundle.archive import (
-    DEFAULT_LIMITS,
     ConcatFile,
-    DirTree,
-    Limits,
-    TarTree,
+    PreadFile,
     Tree,
     ZipTree,
     is_complete_zip,
@@ -39,11 +40,22 @@ from analyzer.bundle.archive import (
     spool,
     usable_cores,
 )
-from analyzer.errors import BundleError
+from analyzer.bundle.dirtree import DirTree
+from analyzer.bundle.limits import DEFAULT_LIMITS, Budget, Limits
+from analyzer.bundle.locate import (
+    ARCHIVE,
+    MARKERS,
+    archives_in_tree,
+    bundles_in_folder,
+    is_bundle_folder,
+    several,
+    split_parts,
+)
+from analyzer.bundle.tartree import TarTree
+from analyzer.errors import BundleError, printable
 
 NESTED = "!/"
-_MARKERS = ("metadata.yaml", "yamls")
-_PART = re.compile(r"^(?P<stem>.+)\.(?P<number>\d{1,3})\.zip$")
+_NOT_A_BUNDLE = "not a Harvester support bundle (no metadata.yaml or yamls/ folder)"
 
 
 def _find_root(files: list[str]) -> str | None:
@@ -52,7 +64,7 @@ def _find_root(files: list[str]) -> str | None:
     for path in files:
         parts = path.split("/")
         for depth in (0, 1):
-            if len(parts) > depth and parts[depth] in _MARKERS:
+            if len(parts) > depth and parts[depth] in MARKERS:
                 if parts[depth] == "metadata.yaml" and len(parts) != depth + 1:
                     continue
                 candidates.append((depth, "/".join(parts[:depth])))
@@ -61,33 +73,6 @@ def _find_root(files: list[str]) -> str | None:
         return None
     depth, prefix = min(candidates)
     return prefix + "/" if prefix else ""
-
-
-def split_parts(paths: Sequence[Path]) -> tuple[str, list[Path], list[int]] | None:
-    """(the bundle's name, its parts in order, missing part numbers) for a split bundle.
-
-    One path: its sibling parts are found beside it. Several paths: they must be the parts.
-    """
-    matches = [_PART.match(p.name) for p in paths]
-    if not all(matches):
-        if len(paths) > 1:
-            raise BundleError("several bundles given, but they are not parts of one (.001.zip ...)")
-        return None
-    stems = {m["stem"] for m in matches if m}
-    if len(stems) != 1:
-        raise BundleError(
-            f"the parts given belong to different bundles: {', '.join(sorted(stems))}"
-        )
-    stem = stems.pop()
-    found = set(paths)
-    if len(paths) == 1:
-        folder = paths[0].parent
-        found = {p for p in folder.iterdir() if (m := _PART.match(p.name)) and m["stem"] == stem}
-    numbered = sorted((int(_PART.match(p.name)["number"]), p) for p in found)  # type: ignore[index]
-    numbers = [n for n, _ in numbered]
-    first = min(1, numbers[0])
-    missing = sorted(set(range(first, numbers[-1] + 1)) - set(numbers))
-    return f"{stem}.zip", [p for _, p in numbered], missing
 
 
 class MergedTree(Tree):
@@ -132,20 +117,22 @@ class Bundle:
         self._nested: dict[str, Tree | BundleError] = {}  # a node zip, or why it is unusable
         self._parts: list[Path] = []
         self._name = self.path.name
+        # One budget for the bundle and all its node zips: see analyzer/bundle/limits.py.
+        self._budget = Budget(limits)
         for candidate in given:
             if not candidate.exists():
                 raise BundleError(f"{candidate}: no such file or directory")
         try:
             self._tree = self._open_tree(given)
+            prefix = _find_root(self._tree.files())
+            if prefix is None and self.path.is_file():
+                prefix = self._open_inner()
         except BaseException:
             self.close()
             raise
-        prefix = _find_root(self._tree.files())
         if prefix is None:
             self.close()
-            raise BundleError(
-                f"{self.path}: not a Harvester support bundle (no metadata.yaml or yamls/ folder)"
-            )
+            raise BundleError(f"{self.path}: {_NOT_A_BUNDLE}")
         self._prefix = prefix
         self._files = [f[len(prefix) :] for f in self._tree.files() if f.startswith(prefix)]
         self._file_set = set(self._files)
@@ -155,17 +142,75 @@ class Bundle:
         if split is not None:
             return self._open_split(*split)
         if self.path.is_dir():
-            return DirTree(self.path, self.limits)
+            return self._open_folder()
+        return self._open_archive(self.path, str(self.path))
+
+    def _open_archive(self, path: Path, label: str) -> Tree:
         try:
-            if self.path.stat().st_size == 0:
-                raise BundleError(f"{self.path}: empty file, not a zip or tar archive")
-            if is_zip(self.path):
-                return ZipTree(self.path, str(self.path), self.limits)
-            if is_tar(self.path):
-                return TarTree(self.path, self.workdir / "unpacked", str(self.path), self.limits)
+            if path.stat().st_size == 0:
+                raise BundleError(f"{label}: empty file, not a zip or tar archive")
+            if is_zip(path):
+                return ZipTree(path, label, self.limits, self._budget)
+            if is_tar(path):
+                return TarTree(path, self.workdir / "unpacked", label, self.limits, self._budget)
         except OSError as exc:
-            raise BundleError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
-        raise BundleError(f"{self.path}: not a zip or tar archive")
+            raise BundleError(f"{label}: cannot read ({exc.strerror or exc})") from None
+        raise BundleError(f"{label}: not a zip or tar archive")
+
+    def _open_folder(self) -> Tree:
+        """The folder given, or the one bundle it holds (a ticket folder: the bundle beside
+        notes and screenshots), said in a note. Decided from the folder's top and the tops of
+        its subfolders, before anything is walked: a huge folder that is no bundle is
+        refused at once."""
+        folder = self.path
+        if is_bundle_folder(folder):
+            return DirTree(folder, self.limits, self._budget)
+        found = bundles_in_folder(folder)
+        if not found:
+            raise BundleError(
+                f"{folder}: {_NOT_A_BUNDLE}, nor a folder holding one (a bundle folder, "
+                ".zip or .tar.gz)"
+            )
+        if len(found) > 1:
+            raise several(folder, [paths[0].name for paths in found])
+        chosen = found[0]
+        if chosen[0].is_dir() and len(list(folder.iterdir())) == 1:
+            # The folder unzipping a bundle makes, around the bundle's own root folder: read
+            # as before, the root found one level down (reports cite the same paths).
+            return DirTree(folder, self.limits, self._budget)
+        self.notes.append(
+            f"{printable(folder.name)} is a folder holding one bundle: analyzed "
+            f"{printable(chosen[0].name)}"
+        )
+        self.path, self._name = chosen[0], chosen[0].name
+        if chosen[0].is_dir():
+            return DirTree(chosen[0], self.limits, self._budget)
+        split = split_parts(chosen)
+        if split is not None:
+            return self._open_split(*split)
+        return self._open_archive(chosen[0], str(chosen[0]))
+
+    def _open_inner(self) -> str | None:
+        """When the archive given holds no bundle but exactly one archive (an outer zip
+        around the bundle's zip): open that one instead, and say so; its prefix, or None.
+
+        Only once: an archive in the inner one is never opened this way, so the nesting
+        stays bounded (outer, bundle, node zips)."""
+        inner = archives_in_tree(self._tree.files())
+        if len(inner) > 1:
+            raise several(self.path, inner)
+        if not inner:
+            return None
+        label = f"{self.path}{NESTED}{inner[0]}"
+        with self._tree.open(inner[0]) as stream:
+            copy = spool(stream, self.workdir, suffix=ARCHIVE.search(inner[0])[0])  # type: ignore[index]
+        copy.close()
+        outer, self._tree = self._tree, self._open_archive(copy.path, label)
+        outer.close()
+        self.notes.append(
+            f"{printable(self.path.name)} holds one bundle, {printable(inner[0])}: analyzed it"
+        )
+        return _find_root(self._tree.files())
 
     def _open_split(self, name: str, parts: list[Path], missing: list[int]) -> Tree:
         self._name, self._parts = name, parts
@@ -174,13 +219,15 @@ class Bundle:
         if is_complete_zip(parts[0]):
             if missing:
                 self.notes.append(f"split bundle: part(s) {absent} missing; their files are absent")
-            return MergedTree([ZipTree(p, str(p), self.limits) for p in parts])
+            return MergedTree([ZipTree(p, str(p), self.limits, self._budget) for p in parts])
         if missing:
             raise BundleError(
                 f"{name}: part(s) {absent} of the split bundle are missing (found {present})"
             )
         try:
-            return ZipTree(ConcatFile(parts), f"{name} (parts {present})", self.limits)
+            return ZipTree(
+                ConcatFile(parts), f"{name} (parts {present})", self.limits, self._budget
+            )
         except BundleError as exc:
             raise BundleError(f"{exc}; is a last part missing?") from None
 
@@ -281,7 +328,8 @@ class Bundle:
         try:
             return self._tree.open(self._prefix + path)
         except BundleError as exc:
-            raise BundleError(str(exc).replace(self._prefix + path, path, 1)) from None
+            shown = printable(self._prefix + path)
+            raise BundleError(str(exc).replace(shown, printable(path), 1)) from None
 
     def size(self, path: str) -> int:
         if NESTED in path:
@@ -307,26 +355,36 @@ class Bundle:
 
     def open_nested(self, paths: Sequence[str]) -> None:
         """Open several nested zips at once: copying one out of the bundle is mostly
-        decompression, which runs outside the GIL, so they are copied on every core."""
-        todo = [p for p in paths if p not in self._nested]
+        decompression, which runs outside the GIL, so they are copied on every core. They
+        are then listed one by one in path order, each charged to the bundle's budget: which
+        node zips fit in it must not depend on which thread finished first."""
+        todo = sorted(p for p in paths if p not in self._nested)
         if len(todo) < 2:
             return
         self.workdir  # noqa: B018 - made here, not raced for by the threads
         workers = min(len(todo), usable_cores())
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for path, tree in zip(todo, pool.map(self._open_nested, todo), strict=True):
-                self._nested[path] = tree
+            copies = list(pool.map(self._copy_nested, todo))
+        for path, copy in zip(todo, copies, strict=True):
+            self._nested[path] = self._list_nested(path, copy)
 
     def _open_nested(self, path: str) -> Tree | BundleError:
+        return self._list_nested(path, self._copy_nested(path))
+
+    def _copy_nested(self, path: str) -> PreadFile | BundleError:
         try:
             with self.open(path) as stream:
-                copy = spool(stream, self.workdir)
+                return spool(stream, self.workdir)
         except BundleError as exc:
             return exc
         except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
             return BundleError(f"{path}: cannot read ({exc})")
+
+    def _list_nested(self, path: str, copy: PreadFile | BundleError) -> Tree | BundleError:
+        if isinstance(copy, BundleError):
+            return copy
         try:
-            return ZipTree(copy, path, self.limits)
+            return ZipTree(copy, path, self.limits, self._budget)
         except BundleError as exc:
             return exc
 

@@ -1,4 +1,5 @@
-"""Read-only file trees over the forms a bundle arrives in: a directory, a zip, a tar.gz.
+"""Read-only file trees over the forms a bundle arrives in: a zip here; a folder in
+``dirtree.py``, a tar in ``tartree.py``; what they may claim in ``limits.py``.
 
 Bundles come from broken clusters, partial uploads and, now and then, from someone curious
 what a crafted file does. So:
@@ -8,59 +9,71 @@ what a crafted file does. So:
   seeked. A tar.gz cannot be read at random: its regular files, and only those, are
   extracted into the private folder under names checked to stay inside it.
 - Entry names that could escape the root (``..``, absolute paths), links and devices are
-  refused. Nested archives are opened only for node zips (``nodes/<node>.zip``, depth 2);
-  archives inside those are never opened.
-- ``Limits`` bound what an archive may claim. An archive over the entry count or total size
-  is refused as a whole; a single entry too large, or compressed suspiciously well (a zip
-  bomb), is refused alone: it stays listed, and opening it raises a BundleError saying why,
-  so the rules that need it are skipped naming it while the others run.
+  refused. Nested archives are opened only for node zips (``nodes/<node>.zip``, depth 2;
+  3 when the bundle came inside an outer zip); archives inside those are never opened.
+- ``Limits`` bound what a bundle may claim, node zips included (one ``Budget`` per bundle).
+  An archive over what is left of the entry count or total size is refused as a whole (a
+  node zip alone, the rules that need it skipped); a single entry too large, compressed
+  suspiciously well (a zip bomb), encrypted, or compressed with a method Python cannot read
+  (deflate64), is refused alone: it stays listed, and opening it raises a BundleError
+  saying why, so the rules that need it are skipped naming it while the others run.
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import os
 import shutil
 import stat
 import struct
-import tarfile
 import tempfile
 import zipfile
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from analyzer.errors import BundleError
+from analyzer.bundle.limits import DEFAULT_LIMITS, Budget, Limits, size_text
+from analyzer.errors import BundleError, printable
+
+__all__ = ["DEFAULT_LIMITS", "Budget", "Limits", "PreadFile", "Tree", "ZipTree"]
 
 _COPY_CHUNK = 1024 * 1024
 _MIB = 1024 * 1024
+#: folders below the root a file may be: a bundle needs about 8 (an unpacked node zip in
+#: a ticket folder); far deeper is crafted, and would reach the system's path length limits
+MAX_DEPTH = 32
+#: what zipfile can decompress; deflate64 (9, written by Windows Explorer for large files),
+#: PKWARE's implode and the like are not among them
+_ZIP_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+_ZIP_METHOD_NAMES = {9: "deflate64", 6: "implode", 93: "zstandard", 95: "xz", 98: "ppmd"}
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one archive may claim. The defaults are far above real bundles: a 16-node
-    bundle holds a few thousand files, its logs are cut at 10 MB, its largest YAML dump is tens
-    of MB, and text compresses 5 to 50 times."""
-
-    max_entries: int = 200_000
-    max_file_size: int = 1024 * _MIB
-    max_total_size: int = 64 * 1024 * _MIB
-    #: uncompressed/compressed, for entries of more than 1 MiB
-    max_ratio: int = 200
-    #: YAML larger than this is not parsed: objects take 3-4 times the text in memory (up to
-    #: 9 times for crafted files of tiny scalars), so this bounds a parse below 1 GB
-    max_parse_size: int = 96 * _MIB
-
-
-DEFAULT_LIMITS = Limits()
+def name_problem(name: str) -> str | None:
+    """Why a name found in a folder or a tar cannot be kept (or None): it is not UTF-8 (no
+    report could quote it), or too long or too deep to be materialised and opened again."""
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "name not UTF-8"
+    parts = name.split("/")
+    if len(parts) > MAX_DEPTH:
+        return f"deeper than {MAX_DEPTH} folders"
+    if len(encoded) > 1024 or any(len(p.encode()) > 255 for p in parts):
+        return f"name of {len(name)} characters, too long"
+    return None
 
 
-def _size(n: int) -> str:
-    return f"{n / _MIB:.0f} MiB" if n < 1024 * _MIB else f"{n / 1024 / _MIB:.1f} GiB"
+def rejected_name(name: str, why: str) -> str:
+    """How a rejected entry is listed in the notes: escaped, cut short, with why."""
+    shown = printable(name)
+    if len(shown) > 160:
+        shown = shown[:160] + "..."
+    return f"{shown} ({why})"
 
 
 def safe_member_name(name: str) -> str | None:
@@ -110,46 +123,6 @@ class Tree(ABC):
         """Release open handles."""
 
 
-class DirTree(Tree):
-    """An unpacked bundle on disk. Symbolic links are not followed, so none leads outside."""
-
-    def __init__(self, root: Path, limits: Limits = DEFAULT_LIMITS) -> None:
-        self.root = root
-        self.rejected = []
-        self.refused = {}
-        found: dict[str, int] = {}
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames.sort()
-            for filename in filenames:
-                full = os.path.join(dirpath, filename)
-                info = os.lstat(full)
-                rel = Path(full).relative_to(root).as_posix()
-                if not stat.S_ISREG(info.st_mode):
-                    self.rejected.append(rel)
-                    continue
-                if len(found) >= limits.max_entries:
-                    raise BundleError(
-                        f"{root}: more than {limits.max_entries} files, over the limit"
-                    )
-                found[rel] = info.st_size
-                if info.st_size > limits.max_file_size:
-                    self.refused[rel] = (
-                        f"{_size(info.st_size)}, over the {_size(limits.max_file_size)} file limit"
-                    )
-        self._sizes = dict(sorted(found.items()))
-
-    def files(self) -> list[str]:
-        return list(self._sizes)
-
-    def _open(self, path: str) -> BinaryIO:
-        if path not in self._sizes:
-            raise KeyError(path)
-        return open(self.root / path, "rb")
-
-    def size(self, path: str) -> int:
-        return self._sizes[path]
-
-
 _END = b"PK\x05\x06"
 _END_SIZE = 22
 _END64_LOCATOR = b"PK\x06\x07"
@@ -190,25 +163,52 @@ def _directory_size(handle: BinaryIO) -> tuple[int, int]:
         handle.seek(0)
 
 
+def _unreadable(info: zipfile.ZipInfo, limits: Limits) -> str | None:
+    """Why one zip entry is refused alone, or None: over a limit, or not readable here."""
+    if info.flag_bits & 0x1:
+        return "encrypted, cannot be read without its password"
+    if info.compress_type not in _ZIP_METHODS:
+        method = _ZIP_METHOD_NAMES.get(info.compress_type, "unknown")
+        return (
+            f"compressed with {method} (method {info.compress_type}), which cannot be read "
+            "here; re-create the zip with deflate"
+        )
+    # zipfile stops a member at its declared size, so declared sizes bound the output.
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > limits.max_file_size:
+        return f"{size_text(info.file_size)}, over the {size_text(limits.max_file_size)} file limit"
+    if info.file_size > _MIB and ratio > limits.max_ratio:
+        return f"compressed {ratio:.0f}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)"
+    return None
+
+
 class ZipTree(Tree):
     """A zip archive read in place; ``label`` names it in error messages."""
 
     def __init__(
-        self, source: Path | BinaryIO, label: str, limits: Limits = DEFAULT_LIMITS
+        self,
+        source: Path | BinaryIO,
+        label: str,
+        limits: Limits = DEFAULT_LIMITS,
+        budget: Budget | None = None,
     ) -> None:
         self.label = label
         self.rejected = []
         self.refused = {}
+        budget = budget or Budget(limits)
         try:
             self._source = PreadFile(source) if isinstance(source, Path) else source
         except OSError as exc:
             raise BundleError(f"{label}: cannot read ({exc.strerror or exc})") from None
         try:
+            # Checked against what the bundle has left before the directory is parsed:
+            # parsing is what takes the time and the memory.
             entries, directory = _directory_size(self._source)
-            if entries > limits.max_entries or directory > limits.max_entries * 4096:
-                raise BundleError(
-                    f"{label}: holds {entries} entries, over the limit of {limits.max_entries}"
-                )
+            why = budget.over_entries(entries)
+            if why is None and directory > budget.entries_left() * 4096:
+                why = budget.over_entries(directory // 4096)
+            if why is not None:
+                raise BundleError(f"{label}: {why}")
             self._zip = zipfile.ZipFile(self._source)
             infos = self._zip.infolist()
         except BundleError:
@@ -232,25 +232,17 @@ class ZipTree(Tree):
             name = safe_member_name(info.filename)
             # Symbolic links stored in zips (Unix mode bits) are refused like unsafe names.
             if name is None or stat.S_ISLNK(info.external_attr >> 16):
-                self.rejected.append(info.filename)
+                self.rejected.append(printable(info.filename))
                 continue
             self._infos[name] = info
             total += info.file_size
-            # zipfile stops a member at its declared size, so declared sizes bound the output.
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > limits.max_file_size:
-                self.refused[name] = (
-                    f"{_size(info.file_size)}, over the {_size(limits.max_file_size)} file limit"
-                )
-            elif info.file_size > _MIB and ratio > limits.max_ratio:
-                self.refused[name] = (
-                    f"compressed {ratio:.0f}:1, over the {limits.max_ratio}:1 limit (a zip bomb?)"
-                )
-        if total > limits.max_total_size:
+            why = _unreadable(info, limits)
+            if why is not None:
+                self.refused[name] = why
+        why = budget.charge(len(infos), total)
+        if why is not None:
             self.close()
-            raise BundleError(
-                f"{label}: unpacks to {_size(total)}, over the {_size(limits.max_total_size)} limit"
-            )
+            raise BundleError(f"{label}: {why}")
         self._infos = dict(sorted(self._infos.items()))
 
     def files(self) -> list[str]:
@@ -265,93 +257,6 @@ class ZipTree(Tree):
     def close(self) -> None:
         self._zip.close()
         self._source.close()
-
-
-class TarTree(DirTree):
-    """A tar archive whose regular files are extracted into ``workdir`` (a private folder)."""
-
-    def __init__(
-        self, path: Path, workdir: Path, label: str, limits: Limits = DEFAULT_LIMITS
-    ) -> None:
-        rejected: list[str] = []
-        refused: dict[str, str] = {}
-        packed = max(path.stat().st_size, 1)
-        total = entries = 0
-        try:
-            # Stream mode reads the archive once, front to back; the decompression is ours
-            # so that a stream cut short is noticed (tarfile would end quietly at a member
-            # boundary and leave a partial bundle).
-            with _decompressed(path) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
-                for member in tar:
-                    entries += 1
-                    if entries > limits.max_entries:
-                        raise BundleError(
-                            f"{label}: more than {limits.max_entries} entries, over the limit"
-                        )
-                    name = safe_member_name(member.name)
-                    if not member.isfile() or name is None:
-                        # Links, devices and FIFOs are never materialised: a link could
-                        # point at a host file that a later read would then disclose.
-                        if not member.isdir():
-                            rejected.append(member.name)
-                        continue
-                    if member.size > limits.max_file_size:
-                        refused[name] = (
-                            f"{_size(member.size)}, over the "
-                            f"{_size(limits.max_file_size)} file limit"
-                        )
-                        continue
-                    total += member.size
-                    if total > limits.max_total_size or (
-                        total > 1024 * _MIB and total > limits.max_ratio * packed
-                    ):
-                        raise BundleError(
-                            f"{label}: unpacking {member.name} would take {_size(total)} from a "
-                            f"{_size(packed)} archive, over the limits"
-                        )
-                    target = workdir / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    source = tar.extractfile(member)
-                    if source is None:
-                        continue
-                    with source, open(target, "wb") as out:
-                        shutil.copyfileobj(source, out, _COPY_CHUNK)
-                _check_tar_end(path, stream)
-        except (tarfile.TarError, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
-            raise BundleError(f"{label}: not a readable tar archive ({exc})") from None
-        super().__init__(workdir, limits)
-        self.rejected = rejected + self.rejected
-        for name, why in refused.items():
-            self.refused[name] = why
-            self._sizes[name] = 0
-        self._sizes = dict(sorted(self._sizes.items()))
-
-
-def _decompressed(path: Path) -> BinaryIO:
-    """The tar stream inside ``path``, decompressed by the library its magic number names."""
-    with open(path, "rb") as handle:
-        head = handle.read(6)
-    if head[:2] == b"\x1f\x8b":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    if head[:3] == b"BZh":
-        return bz2.open(path, "rb")  # type: ignore[return-value]
-    if head == b"\xfd7zXZ\x00":
-        return lzma.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
-
-
-def _check_tar_end(path: Path, stream: BinaryIO) -> None:
-    """Raise if the archive was cut short after its last whole member."""
-    if isinstance(stream, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
-        # Reading on to the end checks the compressor's end marker (and, for gzip, the CRC):
-        # a truncated stream raises EOFError here.
-        while stream.read(_COPY_CHUNK):
-            pass
-        return
-    with open(path, "rb") as handle:
-        handle.seek(max(path.stat().st_size - 1024, 0))
-        if handle.read(1024) != bytes(1024):
-            raise tarfile.ReadError("no end-of-archive blocks: truncated")
 
 
 class _OwnPosition(io.RawIOBase):
@@ -382,6 +287,7 @@ class PreadFile(_OwnPosition):
 
     def __init__(self, path: Path) -> None:
         super().__init__()
+        self.path = path
         self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         self._size = os.fstat(self._fd).st_size
 
@@ -447,10 +353,10 @@ class ConcatFile(_OwnPosition):
         super().close()
 
 
-def spool(stream: BinaryIO, workdir: Path) -> PreadFile:
+def spool(stream: BinaryIO, workdir: Path, suffix: str = ".zip") -> PreadFile:
     """A seekable copy of ``stream`` in the private folder (not in memory: node zips add up
     to the size of the logs, and memory must not grow with that)."""
-    fd, name = tempfile.mkstemp(dir=workdir, suffix=".zip")
+    fd, name = tempfile.mkstemp(dir=workdir, suffix=suffix)
     with os.fdopen(fd, "wb") as copy:
         shutil.copyfileobj(stream, copy, _COPY_CHUNK)
     return PreadFile(Path(name))
