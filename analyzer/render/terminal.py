@@ -33,8 +33,12 @@ _STYLES: dict[str, dict[str, Any]] = {
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
-def _clean(text: Any) -> str:
+def strip_controls(text: Any) -> str:
+    """Text from a bundle made safe for a terminal: control characters gone, one line."""
     return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+_clean = strip_controls
 
 
 class _Writer:
