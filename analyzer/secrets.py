@@ -47,7 +47,11 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
         "[REDACTED PRIVATE KEY]",
     ),
     (
-        re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),
+        # Starts only where a run of base64url starts (not at each "eyJ" in "eyJ-eyJ-..."),
+        # so a line that is no JWT costs one pass, not one per start.
+        re.compile(
+            r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}+\.eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{5,}"
+        ),
         "[REDACTED JWT]",
     ),
     # RKE2/K3s secure join tokens: K10<ca hash>::<user>:<password>
@@ -77,7 +81,10 @@ _SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=:-]{8,}"), r"\1" + REDACTED),
     # [user]:password@ in a URL; the password may itself hold an @, so up to the last one.
-    (re.compile(r"([a-z][a-z0-9+.-]*://)[^/\s:@\"']*:[^/\s\"']*@"), r"\1" + REDACTED + "@"),
+    (
+        re.compile(r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://)[^/\s:@\"']*:[^/\s\"']*@"),
+        r"\1" + REDACTED + "@",
+    ),
 )
 
 
@@ -167,10 +174,12 @@ def _is_secret(key: str, value: str, structured: bool) -> bool:
     return structured or (len(value) >= 4 and _GENERATED.match(value) is not None)
 
 
-#: key, separator, value; the value quoted (to its closing quote, JSON-escaped or not), the
+#: key, separator, value (patterns run in Python's re, not RE2: the lookbehinds and possessive
+#: runs keep each line linear; benchmarks/hostile.py has 64 KiB lines built against them);
+#: the value quoted (to its closing quote, JSON-escaped or not), the
 #: rest of the line for a YAML key at the start of a line, else up to a delimiter
 _KEY_VALUE = re.compile(
-    r"""(?P<start>^\s*(?:-\s+)?)?(?<![\w./-])(?P<kq>\\?["']?)(?P<key>[\w./-]*[A-Za-z][\w./-]*)"""
+    r"""(?P<start>^\s*(?:-\s+)?)?(?<![\w./-])(?P<kq>\\?["']?)(?P<key>[\w./-]++)"""
     r"""(?P=kq)\s*(?P<sep>:(?P<colon>)|=)(?P<gap>[ \t]*)"""
     r"""(?:(?P<vq>\\?["'])(?P<quoted>.*?)(?P=vq)|(?P<bare>[^\s"'\\,;&}\]]+"""
     # a YAML key's bare value (key at the start of the line, a colon) runs to the line's end
@@ -249,6 +258,8 @@ def _multiline(lines: Sequence[str]) -> tuple[set[int], dict[int, str], int]:
     hidden: set[int] = set()
     rewritten: dict[int, str] = {}
     count = 0
+    # the last END line: whether a key's body goes on, found in one pass (not one per line)
+    last_end = max((i for i, line in enumerate(lines) if _PEM_END.search(line)), default=-1)
     n = 0
     while n < len(lines):
         line = lines[n]
@@ -272,17 +283,16 @@ def _multiline(lines: Sequence[str]) -> tuple[set[int], dict[int, str], int]:
             if value and _is_secret(env["key"], raw, True):
                 rewritten[n + 1] = value["head"] + REDACTED
                 count += 1
-        if _PEM_BEGIN.search(line) and not _PEM_BEGIN.fullmatch(line.strip()):
+        begin = _PEM_BEGIN.search(line)
+        if begin and not _PEM_BEGIN.fullmatch(line.strip()):
             n += 1  # a key on one line: _SHAPES replaces it
             continue
-        if _PEM_BEGIN.search(line):
+        if begin:
             # The header line is replaced (and counted) by _SHAPES; its body follows, to the
             # END line, or as long as lines look like a key's body when the window cuts it.
             end = n + 1
             while end < len(lines) and not _PEM_END.search(lines[end]):
-                if not _PEM_BODY.fullmatch(lines[end]) and not any(
-                    _PEM_END.search(rest) for rest in lines[end + 1 :]
-                ):
+                if not _PEM_BODY.fullmatch(lines[end]) and last_end < end:
                     break
                 end += 1
             hidden.update(range(n + 1, end))

@@ -49,6 +49,7 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
         ("malformed YAML", [corpus.malformed_yaml(at("malformed"))]),
         ("binary logs", [corpus.binary_logs(at("binary"))]),
         ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
+        ("64 KiB lines against the redaction", [corpus.secret_shapes(at("secrets"))]),
     ]
 
 

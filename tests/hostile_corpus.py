@@ -292,3 +292,31 @@ def truncated_tar_at_member_boundary(dest: Path, compress: bool) -> Path:
     target = dest / (f"{ROOT}.tar.gz" if compress else f"{ROOT}.tar")
     target.write_bytes(cut)
     return target
+
+
+# -- secrets and redaction (issue 10, item 2) -------------------------------------------------
+#: 64 KiB lines against the redaction patterns: runs where a backtracking pattern would try
+#: every split or every start (quadratic before the guards), and keys over several lines
+REDACTION_LINES = (
+    "a" * 65_000,
+    "eyJ-" * 16_000,
+    "a." * 32_000,
+    "a/" * 32_000,
+    'token:"' * 9_000,
+    '"name":"DB_PASSWORD","value":"' * 3_000,
+    "a://b:" * 10_000,
+    "  password: " + "a " * 32_000,
+)
+
+
+def secret_shapes(dest: Path, lines: int = 250) -> Path:
+    """bundleGenerationError.log (every line of which the collection-errors rule cites) made
+    of ``lines`` lines of REDACTION_LINES, with PEM key headers and bodies between them."""
+    target = bundle_dir(dest)
+    body = "MIIEpAIBAAKCAQEAwJ8nLqmGvS3Ykq0fXbTu9CQ2ZVp7e3o1h4j5k6l7m8n9o0p1"
+    with open(target / "bundleGenerationError.log", "w") as handle:
+        for n in range(lines):
+            if n % 10 == 9:
+                handle.write(f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n")
+            handle.write(REDACTION_LINES[n % len(REDACTION_LINES)] + "\n")
+    return target
