@@ -32,6 +32,7 @@ _MAX_RECORDS = 5
 _MAX_EXCERPT = 160
 _MAX_VALUE = 300
 _MAX_MESSAGE = 500
+_SECRET_MARGIN = 8192
 
 
 @dataclass
@@ -62,6 +63,10 @@ class _Cleaner:
 
     def __call__(self, text: Any, limit: int | None = None) -> str:
         value = str(text)
+        if limit is not None:
+            # A value can be megabytes of JSON: redact what is shown plus a margin longer than
+            # any secret, so one that starts in the shown part is still whole when redacted.
+            value = value[: limit + _SECRET_MARGIN]
         if self.redacting:
             value, found = redact(value)
             self.count += found

@@ -91,3 +91,26 @@ def test_explain_refuses_html_in_one_line(capsys, tmp_path):
     code, out, err = _explain(capsys, bundle, rules, "-o", str(tmp_path / "trace.html"))
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "--explain writes text, md, json" in err and not (tmp_path / "trace.html").exists()
+
+
+def test_explain_redacts_a_value_before_shortening_it(capsys, tmp_path):
+    """Shortened first, "postgres://u:pgpass1234...@db" cut inside the password would no
+    longer look like a URL with credentials, and its first characters would show."""
+    bundle = corpus.bundle_dir(tmp_path)
+    line = "LEAK " + "x" * 262 + " postgres://harvester:pgpass1234567890abcdef@db.example.com/app"
+    with open(bundle / "nodes/hv-node1/logs/rke2-server.log", "a") as handle:
+        handle.write(line + "\n")
+    rules = rules_with(
+        tmp_path,
+        leak="""\
+        logs:
+          - {name: hits, source: node_logs, files: "*/rke2-server.log", pattern: 'LEAK'}
+        facts:
+          line: "hits[0].text"
+        when: hits
+        message: m
+        """,
+    )
+    _, out, _ = _explain(capsys, bundle, rules)
+    shown = out.splitlines()[out.splitlines().index("facts.line: hits[0].text") + 1]
+    assert shown.endswith(" ...") and "pgpass" not in shown and "[REDACTED]" in shown
