@@ -294,4 +294,8 @@ LOOKALIKES: tuple[str, ...] = (
     "      - --kubelet-client-key=/var/lib/rancher/rke2/server/tls/client-kube-apiserver.key",
     "      checksum/secret: 046f1c8916601c84cac07adfef03bef914d793c560d92ebcd0cca2acb95f33c3",
     "            passwordKey: admin-password",
+    # prose and references in pod logs
+    'level=info msg="Using bearer authentication for the webhook"',
+    'W1103 secret.go:45] "Unable to get secret" secret="harvester-system/harvester-webhook-tls"',
+    'level=info msg="Setting secret for backup target" secret=longhorn-backup-target',
 )
