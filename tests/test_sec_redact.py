@@ -163,3 +163,35 @@ def test_a_private_key_around_a_cited_log_line_is_redacted(tmp_path):
     text = everything(analyze(bundle, load_rules(rules)))
     assert "LEAK loaded the key" in text
     assert not [body for body in _PEM_BODY if body in text]
+
+
+def test_a_key_in_an_object_is_redacted_however_a_template_quotes_it(tmp_path):
+    """A Secret's block scalar quoted whole (real newlines), as a dict (repr, escaped \\n) and
+    as JSON (escaped \\n): the key's body goes in every format."""
+    bundle = corpus.bundle_dir(tmp_path)
+    secrets = bundle / "yamls/namespaced/cattle-system/v1/secrets.yaml"
+    secrets.parent.mkdir(parents=True, exist_ok=True)
+    pem = "\n".join(
+        ["-----BEGIN RSA PRIVATE KEY-----", *_PEM_BODY, "-----END RSA PRIVATE KEY-----"]
+    )
+    block = "\n".join("      " + line for line in pem.split("\n"))
+    secrets.write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n"
+        "  metadata: {name: tls-rancher, namespace: cattle-system}\n"
+        f"  stringData:\n    tls.key: |\n{block}\n"
+    )
+    rules = rules_with(
+        tmp_path,
+        quoted="""\
+        facts:
+          kept: 'objects."secrets@cattle-system"'
+          data: "kept[0].stringData"
+        when: data
+        message: "{{ data['tls.key'] }} / {{ data }} / {{ data | tojson }}"
+        """,
+    )
+    report = analyze(bundle, load_rules(rules))
+    assert report.finding("quoted").status == "warn"
+    assert report.redactions and report.redactions >= 3
+    text = everything(report) + render(report, "text")
+    assert not [body for body in _PEM_BODY if body in text]
