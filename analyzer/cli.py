@@ -17,7 +17,7 @@ import click
 
 from analyzer.engine import analyze as run_analysis
 from analyzer.errors import AnalyzerError
-from analyzer.explain import explain
+from analyzer.explain import EXPLAIN_FORMATS, explain, render_explanation
 from analyzer.output import write_atomic
 from analyzer.render import FORMATS, render
 from analyzer.render.terminal import TerminalProgress
@@ -127,14 +127,13 @@ def analyze(
     """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder, or all the parts
     of a split one (.001.zip ...; the first part alone finds the others)."""
     terminal = output is None and sys.stdout.isatty()
+    if explain_rule:
+        return _explain(list(bundle), _book(rules_dir), explain_rule, fmt, output, no_redact)
     if output is not None:
         fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower(), "md")
     else:
         fmt = fmt or ("text" if terminal else "md")
     book = _book(rules_dir)
-    if explain_rule:
-        click.echo(explain(list(bundle), book, explain_rule), nl=False)
-        return 0
     started = time.perf_counter()
     progress = TerminalProgress() if sys.stderr.isatty() else None
     try:
@@ -160,6 +159,29 @@ def analyze(
         _write(output, text)
         click.echo(_summary_line(report, output), err=True)
     return _exit_code(report, fail_on)
+
+
+def _explain(
+    bundle: list[Path],
+    book: RuleBook,
+    rule_id: str,
+    fmt: str | None,
+    output: Path | None,
+    no_redact: bool,
+) -> int:
+    """--explain: the trace as text unless -f or -o's extension says md or json."""
+    if fmt is None and output is not None:
+        fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "text")
+    fmt = fmt or "text"
+    if fmt not in EXPLAIN_FORMATS:  # checked before the bundle is read
+        raise AnalyzerError(f"--explain writes {', '.join(EXPLAIN_FORMATS)}, not {fmt}")
+    text = render_explanation(explain(bundle, book, rule_id, redact=not no_redact), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write(output, text)
+        click.echo(f"{output}: explained {rule_id}", err=True)
+    return 0
 
 
 @cli.group()

@@ -1,66 +1,15 @@
-"""Secrets out of reports: what a bundle can leak into evidence, replaced by [REDACTED].
-
-support-bundle-kit masks the tokens it knows about (``token: '***'``), but logs and objects
-carry others: bearer tokens in request logs, passwords in URLs, private keys and kubeconfig
-certificate data pasted into configs, JWTs (service-account tokens), RKE2/K3s join tokens,
-Rancher API tokens. Reports are attached to tickets, so everything taken from the bundle is
-redacted by default (``--no-redact`` opts out) and the report says how many were.
-"""
+"""Secrets out of reports: every string a report takes from the bundle goes through the finder
+(analyzer/secrets.py), evidence as one window of lines, and the report counts what it hid."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from analyzer.report import Evidence, Report
+from analyzer.report import BundleInfo, Evidence, Report
+from analyzer.secrets import REDACTED, redact, redact_lines
 
-REDACTED = "[REDACTED]"
-
-_SECRET_KEYS = (
-    r"password|passwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|private[_-]?key"
-    r"|client[_-]key[_-]data|client[_-]certificate[_-]data|certificate[_-]authority[_-]data"
-)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # A private key: the header line and whatever base64 follows it on the line.
-    (
-        re.compile(
-            r"-----BEGIN [A-Z ]*PRIVATE KEY-----[A-Za-z0-9+/=\s\\n]*"
-            r"(?:-----END [A-Z ]*PRIVATE KEY-----)?"
-        ),
-        "[REDACTED PRIVATE KEY]",
-    ),
-    (
-        re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),
-        "[REDACTED JWT]",
-    ),
-    # RKE2/K3s secure join tokens: K10<ca hash>::<user>:<password>
-    (re.compile(r"\bK10[0-9a-f]{32,}::[^\s:\"']+:[^\s\"',}]+"), "[REDACTED TOKEN]"),
-    (re.compile(r"\btoken-[a-z0-9]{5}:[a-z0-9]{30,}"), "[REDACTED TOKEN]"),
-    (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
-    # user:password@ in a URL; the password may itself hold an @, so up to the last one.
-    (re.compile(r"([a-z][a-z0-9+.-]*://)[^/\s:@\"']+:[^/\s\"']*@"), r"\1" + REDACTED + "@"),
-    # key: value, key=value, "key": "value": unless masked already (*** by the collector), and
-    # only values that look generated (a digit, a capital or a symbol), not prose ("token:
-    # mismatch").
-    (
-        re.compile(
-            rf"(?i)(\b(?:{_SECRET_KEYS})\\?[\"']?\s*[:=]\s*\\?[\"']?)"
-            r"(?!\*+(?:[\"'\s,}]|$)|\[REDACTED)"
-            r"(?-i:(?=[^\s\"'\\,}]*[0-9A-Z+/=_.-]))([^\s\"'\\,}]{4,})"
-        ),
-        r"\1" + REDACTED,
-    ),
-)
-
-
-def redact(text: str) -> tuple[str, int]:
-    """``text`` with secrets replaced, and how many were."""
-    count = 0
-    for pattern, replacement in _PATTERNS:
-        text, found = pattern.subn(replacement, text)
-        count += found
-    return text, count
+__all__ = ["REDACTED", "redact", "redact_lines", "redact_report"]
 
 
 def redact_report(report: Report) -> Report:
@@ -73,30 +22,71 @@ def redact_report(report: Report) -> Report:
         total += found
         return cleaned
 
+    def maybe(text: str | None) -> str | None:
+        return None if text is None else clean(text)
+
     findings = tuple(
         replace(
             finding,
             message=clean(finding.message),
             remediation=clean(finding.remediation),
             evidence=tuple(_evidence(e, clean) for e in finding.evidence),
+            collect=maybe(finding.collect),
         )
         for finding in report.findings
     )
     return replace(
         report,
         findings=findings,
-        timeline=tuple(replace(t, text=clean(t.text)) for t in report.timeline),
-        collect_next=tuple(
-            replace(c, missing=tuple(clean(m) for m in c.missing)) for c in report.collect_next
+        timeline=tuple(
+            replace(t, text=clean(t.text), origin=clean(t.origin), path=clean(t.path))
+            for t in report.timeline
         ),
-        bundle=replace(report.bundle, notes=tuple(clean(n) for n in report.bundle.notes)),
+        collect_next=tuple(
+            replace(c, missing=tuple(clean(m) for m in c.missing), how=clean(c.how))
+            for c in report.collect_next
+        ),
+        bundle=_bundle(report.bundle, clean, maybe),
         redactions=total,
     )
 
 
+def _bundle(
+    info: BundleInfo, clean: Callable[[str], str], maybe: Callable[[str | None], str | None]
+) -> BundleInfo:
+    """The cluster's identity: names, versions and notes all come from the bundle."""
+    return replace(
+        info,
+        name=clean(info.name),
+        created_at=maybe(info.created_at),
+        kubernetes_version=maybe(info.kubernetes_version),
+        harvester_version=maybe(info.harvester_version),
+        rancher_version=maybe(info.rancher_version),
+        nodes=tuple(
+            replace(
+                node,
+                name=clean(node.name),
+                ready=maybe(node.ready),
+                kubelet_version=maybe(node.kubelet_version),
+                os_image=maybe(node.os_image),
+                roles=tuple(clean(r) for r in node.roles),
+            )
+            for node in info.nodes
+        ),
+        notes=tuple(clean(n) for n in info.notes),
+    )
+
+
 def _evidence(e: Evidence, clean: Callable[[str], str]) -> Evidence:
-    """Evidence redacted, context lines included; the highlighted match follows the text."""
-    excerpt = clean(e.excerpt)
+    """Evidence redacted as one window (the lines before, the cited text, the lines after), so
+    that a key spread over them goes; the highlighted match follows the text."""
+    before = "\n".join(e.before) + "\n" if e.before else ""
+    after = "\n" + "\n".join(e.after) if e.after else ""
+    window = clean(before + e.excerpt + after).split("\n")
+    # Every replacement keeps the line count, so the window splits back where it was joined.
+    cut = len(e.before)
+    cited = len(e.excerpt.split("\n"))
+    excerpt = "\n".join(window[cut : cut + cited])
     span = e.span
     if span is not None and excerpt != e.excerpt:
         # Find the (redacted) match again in the redacted line; no highlight if it is gone.
@@ -105,8 +95,9 @@ def _evidence(e: Evidence, clean: Callable[[str], str]) -> Evidence:
         span = (start, start + len(matched)) if start >= 0 else None
     return replace(
         e,
+        path=clean(e.path),
         excerpt=excerpt,
         span=span,
-        before=tuple(clean(line) for line in e.before),
-        after=tuple(clean(line) for line in e.after),
+        before=tuple(window[:cut]),
+        after=tuple(window[cut + cited :]),
     )

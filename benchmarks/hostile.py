@@ -76,6 +76,7 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
             [corpus.ticket_folder(at("ticket"), ["a.zip", "b\x1b[2J.zip"], 1)],
         ),
         ("outer zip around one bundle zip", [corpus.outer_zip(at("outer"))]),
+        ("64 KiB lines against the redaction", [corpus.secret_shapes(at("secrets"))]),
         *_output_cases(work, at),
     ]
 

@@ -616,4 +616,42 @@ def outer_zip(dest: Path, inner: int = 1) -> Path:
         entries.append((f"attachments/{path.name}", path.read_bytes()))
     target = dest / "ticket-attachments.zip"
     target.write_bytes(_zip(entries))
+
+
+# -- secrets and redaction (issue 10, item 2) -------------------------------------------------
+#: 64 KiB lines against the redaction patterns: runs where a backtracking pattern would try
+#: every split or every start (quadratic before the guards), and keys over several lines
+REDACTION_LINES = (
+    "a" * 65_000,
+    "eyJ-" * 16_000,
+    "a." * 32_000,
+    "a/" * 32_000,
+    'token:"' * 9_000,
+    '"name":"DB_PASSWORD","value":"' * 3_000,
+    "a://b:" * 10_000,
+    "  password: " + "a " * 32_000,
+)
+
+
+def secret_shapes(dest: Path, lines: int = 250, field: int = 4 * MIB) -> Path:
+    """bundleGenerationError.log (every line of which the collection-errors rule cites) made
+    of ``lines`` lines of REDACTION_LINES, with PEM key headers and bodies between them, and
+    nodes whose osImage is ``field`` bytes of them."""
+    target = bundle_dir(dest)
+    # Log excerpts are cut at 1000 characters, but node fields reach the report whole and are
+    # redacted since issue 10: each node's osImage is ``field`` bytes of one of the lines.
+    nodes = target / "yamls/cluster/v1/nodes.yaml"
+    text = nodes.read_text().splitlines(keepends=True)
+    images = [n for n, line in enumerate(text) if line.lstrip().startswith("osImage:")]
+    for i, n in enumerate(images):
+        shape = REDACTION_LINES[i % len(REDACTION_LINES)].replace('"', "'")
+        value = (shape * (field // len(shape) + 1))[:field]
+        text[n] = text[n][: text[n].index("osImage:")] + f'osImage: "{value}"\n'
+    nodes.write_text("".join(text))
+    body = "MIIEpAIBAAKCAQEAwJ8nLqmGvS3Ykq0fXbTu9CQ2ZVp7e3o1h4j5k6l7m8n9o0p1"
+    with open(target / "bundleGenerationError.log", "w") as handle:
+        for n in range(lines):
+            if n % 10 == 9:
+                handle.write(f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n")
+            handle.write(REDACTION_LINES[n % len(REDACTION_LINES)] + "\n")
     return target

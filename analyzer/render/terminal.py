@@ -35,7 +35,9 @@ _STYLES: dict[str, dict[str, Any]] = {
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
-def _clean(text: Any) -> str:
+def strip_controls(text: Any) -> str:
+    """Text from a bundle made safe for a terminal: control characters gone, bidi and other
+    invisible controls shown, one line."""
     return " ".join(visible(_CONTROL.sub(" ", str(text))).split())
 
 
@@ -64,7 +66,7 @@ class _Writer:
 
     def wrap(self, text: str, indent: str, first: str | None = None) -> None:
         self.lines += textwrap.wrap(
-            _clean(text),
+            strip_controls(text),
             self.width,
             initial_indent=first if first is not None else indent,
             subsequent_indent=indent,
@@ -79,7 +81,7 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
     by_id = {f.rule_id: f for f in report.findings}
     roots = [by_id[rc.rule_id] for rc in report.root_causes]
     fired = report.fired
-    out.lines.append(out.style("bundle-analyzer", bold=True) + f"  {_clean(bundle.name)}")
+    out.lines.append(out.style("bundle-analyzer", bold=True) + f"  {strip_controls(bundle.name)}")
     not_ready = [n.name for n in bundle.nodes if n.ready != "True"]
     nodes = f"{len(bundle.nodes)} node{'s' if len(bundle.nodes) != 1 else ''}, " + (
         f"{len(bundle.nodes) - len(not_ready)} Ready"
@@ -127,7 +129,7 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
 
 def _root(out: _Writer, root: Finding, by_id: dict[str, Finding]) -> None:
     out.lines.append("")
-    out.item(f"{_clean(root.title)}  [{root.rule_id}]", "  ", root.severity, " " * 11)
+    out.item(f"{strip_controls(root.title)}  [{root.rule_id}]", "  ", root.severity, " " * 11)
     out.wrap(first_line(root.message), " " * 11)
     if root.evidence:
         more = root.evidence_total - 1
@@ -139,7 +141,7 @@ def _root(out: _Writer, root: Finding, by_id: dict[str, Finding]) -> None:
         symptom = by_id[rule_id]
         branch = "└─" if index == len(root.explains) - 1 else "├─"
         lead = f"{' ' * 11}{branch} "
-        out.item(f"{_clean(symptom.title)}  [{rule_id}]", lead, symptom.severity, " " * 23)
+        out.item(f"{strip_controls(symptom.title)}  [{rule_id}]", lead, symptom.severity, " " * 23)
 
 
 class TerminalProgress:
