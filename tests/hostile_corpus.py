@@ -616,6 +616,7 @@ def outer_zip(dest: Path, inner: int = 1) -> Path:
         entries.append((f"attachments/{path.name}", path.read_bytes()))
     target = dest / "ticket-attachments.zip"
     target.write_bytes(_zip(entries))
+    return target
 
 
 # -- secrets and redaction (issue 10, item 2) -------------------------------------------------
