@@ -29,13 +29,9 @@ from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern, r
 from analyzer.errors import RuleError
 from analyzer.query import Query, QueryError, compile_query
 from analyzer.report import SEVERITIES
+from analyzer.ruleyaml import RuleFileError, load_rule_yaml
 from analyzer.sources import KIND_KEY, LOG_SOURCES, SOURCES
 from analyzer.versions import VersionRange, compare_versions, parse_version
-
-try:
-    from yaml import CSafeLoader as _RuleLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _RuleLoader  # type: ignore[assignment]
 
 RULE_SUFFIX = ".yaml"
 TEST_SUFFIX = ".test.yaml"
@@ -552,8 +548,9 @@ def parse_rule_file(path: Path, root: Path) -> tuple[Rule | None, list[str]]:
     """One rule and the problems found in it (``file -> field: message`` lines)."""
     shown = _display(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_RuleLoader)
+        data = load_rule_yaml(path, root)
+    except RuleFileError as exc:
+        return None, [f"{shown}: refused: {exc}"]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [f"{shown}: cannot read ({exc})"]
     except yaml.YAMLError as exc:
