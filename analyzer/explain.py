@@ -10,9 +10,12 @@ from analyzer.bundle import open_bundle
 from analyzer.engine import Analysis
 from analyzer.errors import AnalyzerError
 from analyzer.rulebook import RuleBook
+from analyzer.sizes import text_size
 from analyzer.sources import Sources
 
 _MAX_RECORDS = 5
+#: the largest value shown as JSON (of which 300 characters are printed)
+_MAX_SHOWN = 100_000
 
 
 def _describe(value: Any, sources: Sources) -> list[str]:
@@ -26,6 +29,10 @@ def _describe(value: Any, sources: Sources) -> list[str]:
         if len(records) > _MAX_RECORDS:
             lines.append(f"  - ... and {len(records) - _MAX_RECORDS} more")
         return lines
+    if not isinstance(value, str) and text_size(value, _MAX_SHOWN) > _MAX_SHOWN:
+        # Only 300 characters are shown: a value that shares parts may be huge as JSON.
+        size = f" of {len(value)} items" if isinstance(value, (list, dict)) else ""
+        return [f"a {type(value).__name__}{size}, over {_MAX_SHOWN} characters as JSON"]
     text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
     return [text if len(text) <= 300 else text[:300] + " ..."]
 

@@ -25,7 +25,7 @@ from tests import hostile_corpus as corpus
 GIB = 1024 * corpus.MIB
 
 
-def cases(work: Path) -> list[tuple[str, list[Path]]]:
+def cases(work: Path) -> list[tuple[str, list[Path]] | tuple[str, list[Path], list[str]]]:
     secret = work / "host-secret"
     secret.write_text("root:x:0:0\n")
 
@@ -49,7 +49,22 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
         ("malformed YAML", [corpus.malformed_yaml(at("malformed"))]),
         ("binary logs", [corpus.binary_logs(at("binary"))]),
         ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
+        # Hostile rule packs (issue 10, item 11), analyzing the healthy fixture: name,
+        # bundle, and the extra arguments that point the CLI at the pack.
+        ("rules: templates building 2 GB", [corpus.BASE], rules(corpus.template_bombs(at("tpl")))),
+        ("rules: jmespath [@, @] x 34", [corpus.BASE], rules(corpus.query_bombs(at("query")))),
+        ("rules: YAML alias bomb", [corpus.BASE], rules(corpus.rule_alias_bomb(at("ralias")))),
+        ("rules: 5,000 in a chain", [corpus.BASE], rules(corpus.rule_graph(at("chain")))),
+        (
+            "rules: 5,000, each explains 50",
+            [corpus.BASE],
+            rules(corpus.rule_graph(at("dense"), fan_out=50)),
+        ),
     ]
+
+
+def rules(pack: Path) -> list[str]:
+    return ["--rules", str(pack)]
 
 
 def main() -> int:
@@ -60,9 +75,9 @@ def main() -> int:
         work = Path(folder)
         print(f"cores: {os.cpu_count()}")
         print(f"{'case':<40} {'exit':>4} {'wall s':>7} {'peak MB':>8}  outcome")
-        for name, paths in cases(work):
+        for name, paths, *extra in cases(work):
             listing = {p for p in work.rglob("*")}
-            run = measure(analyze_command(paths))
+            run = measure(analyze_command(paths, *(extra[0] if extra else ())))
             messages = run.stderr.strip().splitlines()
             wall, peak = run.wall, run.peak_mb
             written = {p for p in work.rglob("*")} - listing

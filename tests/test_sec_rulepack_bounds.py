@@ -180,3 +180,16 @@ def test_anchors_without_aliases_still_load(tmp_path: Path):
     (rules / "fine.yaml").write_text(text)
     book, problems = check_rules(tmp_path / "rules")
     assert problems == [] and book is not None
+
+
+def test_explain_sizes_a_value_before_showing_it_as_json(tmp_path):
+    from analyzer.explain import explain
+    from analyzer.rulebook import load_rules
+
+    rules = tmp_path / "rules" / "general"
+    rules.mkdir(parents=True)
+    shared = "'{shared: nodes | " + doubling(11) + "}'"
+    (rules / "wide.yaml").write_text(RULE.format(id="wide", fact=shared))
+    text = explain(BUNDLES / "healthy-v161", load_rules(tmp_path / "rules"), "wide")
+    assert "facts.x: {shared: nodes | [@, @]" in text
+    assert "= a dict of 1 items, over 100000 characters as JSON" in text
