@@ -317,7 +317,8 @@ def _rule(pack: Path, rule_id: str, **fields: str) -> None:
 
 
 def template_bombs(dest: Path) -> Path:
-    """Rules whose templates would build 2 GB strings (and one ordinary rule)."""
+    """Rules whose templates would build 2 GB strings or compare 2**40 values (and one
+    ordinary rule)."""
     pack = dest / "rules"
     bombs = {
         "percent": "'%2000000000s' % 'x'",
@@ -328,6 +329,10 @@ def template_bombs(dest: Path) -> Path:
         "join": "('x' * 100000) | join('x' * 100000)",
         "wordwrap": "('x ' * 50000) | wordwrap(1, wrapstring='y' * 100000)",
         "concat": "{% set a = 'x' * 100000 %}" + "{% set a = a ~ a %}" * 15 + "{{ a | length }}",
+        # 2**40 comparisons in C, where no signal can stop them (hours, before the guard)
+        "compare": "{% set a = [1] %}{% set b = [1] %}"
+        + "{% set a = [a, a] %}{% set b = [b, b] %}" * 40
+        + "{{ a == b }}",
     }
     for name, expression in bombs.items():
         body = expression if expression.startswith("{%") else "{{ " + expression + " }}"

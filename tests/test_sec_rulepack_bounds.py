@@ -193,3 +193,34 @@ def test_explain_sizes_a_value_before_showing_it_as_json(tmp_path):
     text = explain(BUNDLES / "healthy-v161", load_rules(tmp_path / "rules"), "wide")
     assert "facts.x: {shared: nodes | [@, @]" in text
     assert "= a dict of 1 items, over 100000 characters as JSON" in text
+
+
+LISTS = "{% set a = [1] %}{% set b = [1] %}" + "{% set a = [a, a] %}{% set b = [b, b] %}" * 21
+TUPLES = "{% set t = (1,) %}" + "{% set t = (t, t) %}" * 21
+COMPARISONS = {
+    "equal": LISTS + "{{ a == b }}",
+    "chained": LISTS + "{{ 1 < 2 and a != b }}",
+    "in-list": LISTS + "{{ a in [b] }}",
+    "test-equalto": LISTS + "{{ [a] | select('equalto', b) | list | length }}",
+    "sort": LISTS + "{{ [a, b] | sort | length }}",
+    "unique": TUPLES + "{{ [t, t] | unique | list | length }}",
+    "dict-key": TUPLES + "{{ {t: 1} | length }}",
+    "getitem": TUPLES + "{{ {}[t] is defined }}",
+    "dict-get": TUPLES + "{{ {}.get(t) }}",
+}
+
+
+@pytest.mark.parametrize("source", COMPARISONS.values(), ids=COMPARISONS.keys())
+def test_comparing_or_hashing_values_that_share_parts_is_refused(source):
+    # Python compares and hashes containers in C, where the rule's time budget (a signal)
+    # cannot stop it: at 40 levels instead of 21 these would run for hours.
+    with pytest.raises(SecurityError, match="compare values that large"):
+        TEMPLATES.from_string(source).render()
+
+
+def test_ordinary_comparisons_still_work():
+    text = (
+        "{{ [1, 2] == [1, 2] }}|{{ 1 < 2 < 3 }}|{{ 3 < 2 < 4 }}|{{ 'a' in ['a'] }}|"
+        "{{ [2, 1] | sort | list }}|{{ {(1, 2): 'x'}[(1, 2)] }}|{{ 2 not in [1] }}"
+    )
+    assert TEMPLATES.from_string(text).render() == "True|True|False|True|[1, 2]|x|True"
