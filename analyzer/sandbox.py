@@ -164,6 +164,8 @@ class RuleSandbox(ImmutableSandboxedEnvironment):
         for value in (*args, *kwargs.values()):
             __self.checked_key(value)  # dict.get(key), set.__contains__ ... hash it
         owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, (list, tuple)) and args and __obj.__name__ in ("index", "count"):
+            check_compare(args[0], owner, membership=True)  # compares with every item
         if isinstance(owner, (str, bytes)):
             name = getattr(__obj, "__name__", "")
             if name == "join" and args:

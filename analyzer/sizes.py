@@ -37,5 +37,13 @@ def text_size(value: Any, limit: int = 100_000) -> int:
             if total <= limit:
                 stack.extend(item)
         else:
-            total += len(str(item))
+            # Other objects (a template's namespace(), a cycler) print what they hold: walk
+            # that rather than calling str(), which is what could be huge.
+            total += 40
+            try:  # namespace() hides its attributes from getattr
+                held = object.__getattribute__(item, "__dict__")
+            except AttributeError:
+                held = None
+            if isinstance(held, dict) and total <= limit:
+                stack.extend(held.values())
     return total

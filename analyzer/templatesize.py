@@ -227,6 +227,22 @@ FILTER_SIZES: dict[str, Callable[[dict[str, Any]], int]] = {
     "dictsort": lambda a: _elements_size(_first_text(a)),
     "slice": lambda a: int(a["slices"]),
 }
+# Filters that turn their value into text (str, escape, urlencode) without growing it
+# much: sized so that a value sharing parts is not printed to text, 2**40 elements long.
+for _name in (
+    "capitalize",
+    "e",
+    "escape",
+    "lower",
+    "safe",
+    "striptags",
+    "title",
+    "trim",
+    "upper",
+    "urlencode",
+    "wordcount",
+):
+    FILTER_SIZES[_name] = lambda a: text_size(_first_text(a))
 #: filters whose first argument is iterated twice (sized, then used): made a list first
 LISTED = {"join": "value", "sum": "iterable", "sort": "value", "unique": "value"}
 LISTED |= {"min": "value", "max": "value"}

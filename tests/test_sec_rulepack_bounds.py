@@ -62,7 +62,17 @@ def test_template_growth_is_refused_before_it_is_built(expression):
 SHARED = "{% set a = [1] %}" + "{% set a = [a, a] %}" * 17
 
 
-@pytest.mark.parametrize("output", ["{{ a }}", "{{ a | tojson }}", "{{ a | string }}"])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "{{ a }}",
+        "{{ a | tojson }}",
+        "{{ a | string }}",
+        "{{ a | safe }}",
+        "{{ a | upper }}",
+        "{% set ns = namespace(x=a) %}{{ ns }}",
+    ],
+)
 def test_printing_a_value_that_shares_parts_is_sized_first(output):
     # 17 small lists that print as 2**17 elements: sized by a walk that stops at the limit.
     with pytest.raises(SecurityError, match="would build"):
@@ -207,6 +217,7 @@ COMPARISONS = {
     "dict-key": TUPLES + "{{ {t: 1} | length }}",
     "getitem": TUPLES + "{{ {}[t] is defined }}",
     "dict-get": TUPLES + "{{ {}.get(t) }}",
+    "list-index": LISTS + "{{ [a].index(b) }}",
 }
 
 
