@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,10 +39,11 @@ from typing import Any
 import yaml
 
 from analyzer.bundle.archive import safe_member_name
+from analyzer.casepaths import inside, not_regular, unsafe_paths
 from analyzer.engine import analyze
 from analyzer.report import Finding, Report
 from analyzer.rulebook import TEST_SUFFIX, RuleBook, check_keys
-from analyzer.ruleyaml import load_rule_yaml
+from analyzer.ruleyaml import load_rule_yaml, parse_without_aliases
 
 _CASE_KEYS = {
     "name": True,
@@ -159,7 +159,7 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
             continue
         # A path that leaves the bundle is a lint problem, and the case is kept (refused) so
         # that `rules test` says why it did not run instead of silently dropping it.
-        unsafe = list(_unsafe_paths(raw))
+        unsafe = list(unsafe_paths(raw))
         for field_name, message in unsafe:
             problems.add(f"{where}.{field_name}", message)
         names.add(raw["name"])
@@ -182,37 +182,6 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
             )
         )
     return cases
-
-
-def _outside(value: Any) -> str | None:
-    """Why ``value`` is not a relative path that stays inside its folder (None if it is)."""
-    if not isinstance(value, str) or safe_member_name(value) is None:
-        shown = repr(str(value)[:200])
-        return f"{shown} is not a relative path inside the bundle (absolute, '..' or empty)"
-    return None
-
-
-def _unsafe_paths(raw: dict) -> Iterator[tuple[str, str]]:
-    """Every path a case names that could leave the fixtures folder or the bundle's copy."""
-    fixture = raw.get("fixture")
-    if _outside(fixture):
-        yield (
-            "fixture",
-            f"{str(fixture)[:200]!r} is not a fixture folder name (absolute, '..' or empty)",
-        )
-    for key in ("files", "append", "add_items"):
-        value = raw.get(key)
-        for rel in value if isinstance(value, dict) else ():
-            if (why := _outside(rel)) is not None:
-                yield key, why
-    remove = raw.get("remove")
-    for i, rel in enumerate(remove if isinstance(remove, list) else ()):
-        if (why := _outside(rel)) is not None:
-            yield f"remove[{i}]", why
-    edits = raw.get("set")
-    for j, edit in enumerate(edits if isinstance(edits, list) else ()):
-        if isinstance(edit, dict) and (why := _outside(edit.get("file"))) is not None:
-            yield f"set[{j}].file", why
 
 
 class _Prefixed:
@@ -277,54 +246,25 @@ def _set_field(obj: Any, dotted: str, value: Any) -> None:
         obj = items[target_index]
 
 
-def _inside(root: Path, rel: Any, field_name: str, links: bool = False) -> Path:
-    """``root / rel``, refused unless it stays inside ``root``: a test file is untrusted, and
-    an absolute or ``..`` path, or a link on the way, would write or delete host files.
-    ``links``: links are allowed on the way if they end inside ``root`` (read-only use)."""
-    name = safe_member_name(rel) if isinstance(rel, str) else None
-    if name is None:
-        raise ValueError(f"{field_name}: {str(rel)[:200]!r} is not a path inside the bundle")
-    target = root / name
-    # The copy holds no links (_not_regular leaves them out); checked again, as it is cheap.
-    relative = Path(name)
-    for step in () if links else (relative, *relative.parents[:-1]):
-        if (root / step).is_symlink():
-            raise ValueError(f"{field_name}: {name} goes through a link")
-    if not target.resolve().is_relative_to(root.resolve()):
-        raise ValueError(f"{field_name}: {name} resolves outside the bundle")
-    return target
-
-
-def _not_regular(folder: str, names: list[str]) -> set[str]:
-    """What the copy leaves out: links (a write through one would land outside the copy,
-    and the analyzer never follows them in a folder bundle anyway) and special files."""
-    base = Path(folder)
-    return {
-        n
-        for n in names
-        if (base / n).is_symlink() or not ((base / n).is_file() or (base / n).is_dir())
-    }
-
-
 def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
     """Write the case's bundle (fixture plus changes) under ``dest``; every path the case
     names must stay inside the fixtures folder or the copy (ValueError otherwise)."""
     if case.refused:
         raise ValueError(case.refused)
-    base = _inside(fixtures, case.fixture, "fixture", links=True)
+    base = inside(fixtures, case.fixture, "fixture", links=True)
     if not base.is_dir():
         raise ValueError(f"fixture '{case.fixture}' not found in {fixtures}")
     root = dest / safe_member_name(case.fixture)  # type: ignore[operator]
-    shutil.copytree(base, root, ignore=_not_regular)
+    shutil.copytree(base, root, ignore=not_regular)
     changes = case.changes
     for rel in changes.get("remove") or []:
-        target = _inside(root, rel, "remove")
+        target = inside(root, rel, "remove")
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
     for rel, content in (changes.get("files") or {}).items():
-        target = _inside(root, rel, "files")
+        target = inside(root, rel, "files")
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, list):
             target.write_text(_list_dump(content))
@@ -333,19 +273,21 @@ def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
         else:
             target.write_text(str(content))
     for rel, text in (changes.get("append") or {}).items():
-        target = _inside(root, rel, "append")
+        target = inside(root, rel, "append")
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(str(text) if str(text).endswith("\n") else f"{text}\n")
     for rel, items in (changes.get("add_items") or {}).items():
-        target = _inside(root, rel, "add_items")
-        existing = yaml.safe_load(target.read_text()) if target.exists() else None
+        target = inside(root, rel, "add_items")
+        # Fixture files come with the pack: an alias bomb in one would be expanded when the
+        # changed file is written out (bundle files never hold aliases), so it is refused.
+        existing = parse_without_aliases(target.read_text()) if target.exists() else None
         current = (existing or {}).get("items") or []
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_list_dump(current + list(items)))
     for edit in changes.get("set") or []:
-        target = _inside(root, edit["file"], "set.file")
-        data = yaml.safe_load(target.read_text())
+        target = inside(root, edit["file"], "set.file")
+        data = parse_without_aliases(target.read_text())
         item = next(
             (
                 i

@@ -39,7 +39,12 @@ def load_rule_yaml(path: Path, root: Path) -> Any:
         raw = handle.read(MAX_RULE_FILE + 1)
     if len(raw) > MAX_RULE_FILE:
         raise RuleFileError(f"larger than {MAX_RULE_FILE // 1024} KiB")
-    loader = _Loader(raw.decode("utf-8"))
+    return parse_without_aliases(raw.decode("utf-8"))
+
+
+def parse_without_aliases(text: str) -> Any:
+    """The first YAML document of ``text``; RuleFileError if it holds an alias."""
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is not None:
@@ -58,7 +63,7 @@ def _refuse_aliases(root: yaml.Node) -> None:
         node = stack.pop()
         if id(node) in seen:
             line = node.start_mark.line + 1 if node.start_mark else "?"
-            raise RuleFileError(f"line {line}: YAML aliases are not accepted in rule files")
+            raise RuleFileError(f"line {line}: YAML aliases are not accepted in rule pack files")
         seen.add(id(node))
         if isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)

@@ -160,7 +160,7 @@ def test_a_yaml_alias_bomb_in_a_rule_file_is_refused(tmp_path):
     (rules / "bomb.yaml").write_text("id: bomb\n" + ALIAS_BOMB)
     _, problems = check_rules(tmp_path / "rules")
     assert problems == [
-        "rules/general/bomb.yaml: refused: line 2: YAML aliases are not accepted in rule files"
+        "rules/general/bomb.yaml: refused: line 2: YAML aliases are not accepted in rule pack files"
     ]
 
 

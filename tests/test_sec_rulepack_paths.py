@@ -155,3 +155,24 @@ def test_a_rule_file_linking_outside_the_pack_is_refused(tmp_path):
     _, problems = check_rules(rules)
     assert "rules/kubernetes/host.yaml: refused: a link to outside the rule pack" in problems
     assert not any("hunter2" in p for p in problems)
+
+
+@pytest.mark.parametrize("change", ["add_items", "set"])
+def test_a_fixture_file_with_yaml_aliases_is_refused_not_expanded(tmp_path, change):
+    rules = make_pack(tmp_path, "cases: []\n")
+    dumps = fixtures_of(rules) / "tiny" / "yamls"
+    dumps.mkdir()
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]" for p, c in zip("abcd", "bcde", strict=True)
+    ]
+    (dumps / "bomb.yaml").write_text("\n".join(lines) + "\nitems: [*e]\n")
+    edit = (
+        {"add_items": {"yamls/bomb.yaml": [{"kind": "X"}]}}
+        if change == "add_items"
+        else {"set": [{"file": "yamls/bomb.yaml", "name": "n", "path": "a", "value": 1}]}
+    )
+    # Written back without aliases, the five lines would become 100,000 values (10**9 with
+    # nine lines): refused instead.
+    with pytest.raises(ValueError, match="aliases"):
+        materialize(case(**edit), fixtures_of(rules), tmp_path / "d")
