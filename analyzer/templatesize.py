@@ -10,6 +10,8 @@ import string
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import jinja2
+from jinja2 import filters as jinja_filters
 from jinja2.exceptions import SecurityError
 
 from analyzer.sizes import text_size
@@ -154,8 +156,22 @@ def bound_arguments(original: Callable, args: tuple, kwargs: dict) -> dict[str, 
     bound.apply_defaults()
     named = dict(bound.arguments)
     if getattr(original, "jinja_pass_arg", None) is not None:
-        named.pop(next(iter(named)))
+        # kept apart, last: the predictions that look items up need the environment
+        named["_passed"] = named.pop(next(iter(named)))
     return named
+
+
+def _compared_size(a: dict[str, Any]) -> int:
+    """sort, unique, min, max, groupby: size what they compare or hash, the items or, with
+    ``attribute``, the items' attributes (so that sorting many objects by name is fine)."""
+    items = _first_text(a)
+    attribute = a.get("attribute")
+    if attribute is not None and isinstance(a.get("_passed"), jinja2.Environment):
+        items = list(items.values()) if isinstance(items, dict) else items
+        if isinstance(items, (list, tuple)):
+            getter = jinja_filters.make_multi_attrgetter(a["_passed"], attribute)
+            items = [getter(item) for item in items]
+    return _elements_size(items)
 
 
 def _first_text(named: dict[str, Any]) -> Any:
@@ -220,10 +236,11 @@ FILTER_SIZES: dict[str, Callable[[dict[str, Any]], int]] = {
     "urlize": _urlize_size,
     "forceescape": lambda a: text_size(_first_text(a)) * 6,
     "batch": lambda a: int(a["linecount"]),
-    "sort": lambda a: 0 if a.get("attribute") else _elements_size(_first_text(a)),
-    "unique": lambda a: 0 if a.get("attribute") else _elements_size(_first_text(a)),
-    "min": lambda a: 0 if a.get("attribute") else _elements_size(_first_text(a)),
-    "max": lambda a: 0 if a.get("attribute") else _elements_size(_first_text(a)),
+    "sort": _compared_size,
+    "unique": _compared_size,
+    "min": _compared_size,
+    "max": _compared_size,
+    "groupby": _compared_size,
     "dictsort": lambda a: _elements_size(_first_text(a)),
     "slice": lambda a: int(a["slices"]),
 }
@@ -245,4 +262,4 @@ for _name in (
     FILTER_SIZES[_name] = lambda a: text_size(_first_text(a))
 #: filters whose first argument is iterated twice (sized, then used): made a list first
 LISTED = {"join": "value", "sum": "iterable", "sort": "value", "unique": "value"}
-LISTED |= {"min": "value", "max": "value"}
+LISTED |= {"min": "value", "max": "value", "groupby": "value"}

@@ -218,6 +218,8 @@ COMPARISONS = {
     "getitem": TUPLES + "{{ {}[t] is defined }}",
     "dict-get": TUPLES + "{{ {}.get(t) }}",
     "list-index": LISTS + "{{ [a].index(b) }}",
+    "sort-attribute": LISTS + "{{ [{'k': a}, {'k': b}] | sort(attribute='k') | list | length }}",
+    "groupby": LISTS + "{{ [{'k': a}, {'k': b}] | groupby('k') | list | length }}",
 }
 
 
@@ -232,6 +234,9 @@ def test_comparing_or_hashing_values_that_share_parts_is_refused(source):
 def test_ordinary_comparisons_still_work():
     text = (
         "{{ [1, 2] == [1, 2] }}|{{ 1 < 2 < 3 }}|{{ 3 < 2 < 4 }}|{{ 'a' in ['a'] }}|"
-        "{{ [2, 1] | sort | list }}|{{ {(1, 2): 'x'}[(1, 2)] }}|{{ 2 not in [1] }}"
+        "{{ [2, 1] | sort | list }}|{{ {(1, 2): 'x'}[(1, 2)] }}|{{ 2 not in [1] }}|"
+        "{{ [{'n': 'b'}, {'n': 'a'}] | sort(attribute='n') | map(attribute='n') | join }}|"
+        "{{ [{'n': 'b'}, {'n': 'b'}] | groupby('n') | map(attribute='grouper') | join }}"
     )
-    assert TEMPLATES.from_string(text).render() == "True|True|False|True|[1, 2]|x|True"
+    expected = "True|True|False|True|[1, 2]|x|True|ab|b"
+    assert TEMPLATES.from_string(text).render() == expected
