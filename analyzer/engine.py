@@ -25,14 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from analyzer._version import __version__
 from analyzer.bundle import Bundle, open_bundle
 from analyzer.bundle.logscan import HitSink, LogPattern, Scanner, lines_at
 from analyzer.bundle.scanpool import ParallelScan
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
+from analyzer.fold import fold
 from analyzer.query import options_for
 from analyzer.redact import redact_report
 from analyzer.report import (
@@ -465,14 +464,12 @@ class Analysis:
     # -- phase 4: root causes ---------------------------------------------------------------------
     def report(self, now: datetime | None = None) -> Report:
         fired = {rid for rid, f in self.outcomes.items() if f.fired}
-        explains = self.book.explains_graph().subgraph(fired)
+        explains, explained_by = fold(self.book.explains_graph(), fired, self._rank)
         findings = []
         for rule_id, finding in self.outcomes.items():
             if rule_id in fired:
                 finding = replace(
-                    finding,
-                    explains=tuple(sorted(nx.descendants(explains, rule_id), key=self._rank)),
-                    explained_by=tuple(sorted(explains.predecessors(rule_id), key=self._rank)),
+                    finding, explains=explains[rule_id], explained_by=explained_by[rule_id]
                 )
             findings.append(finding)
         findings.sort(key=Finding.sort_key)

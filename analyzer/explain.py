@@ -24,6 +24,7 @@ from analyzer.errors import AnalyzerError
 from analyzer.redact import redact
 from analyzer.render.terminal import strip_controls
 from analyzer.rulebook import RuleBook
+from analyzer.sizes import text_size
 from analyzer.sources import Sources
 
 #: formats --explain writes; the HTML report has no trace view
@@ -33,6 +34,8 @@ _MAX_EXCERPT = 160
 _MAX_VALUE = 300
 _MAX_MESSAGE = 500
 _SECRET_MARGIN = 8192
+#: the largest value shown as JSON (of which _MAX_VALUE characters are printed)
+_MAX_SHOWN = 100_000
 
 
 @dataclass
@@ -90,6 +93,10 @@ def _describe(value: Any, sources: Sources, clean: _Cleaner) -> list[str]:
         if len(records) > _MAX_RECORDS:
             lines.append(f"  - ... and {len(records) - _MAX_RECORDS} more")
         return lines
+    if not isinstance(value, str) and text_size(value, _MAX_SHOWN) > _MAX_SHOWN:
+        # Only 300 characters are shown: a value that shares parts may be huge as JSON.
+        size = f" of {len(value)} items" if isinstance(value, (list, dict)) else ""
+        return [f"a {type(value).__name__}{size}, over {_MAX_SHOWN} characters as JSON"]
     text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
     return [clean(text, _MAX_VALUE)]
 

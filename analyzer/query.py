@@ -16,8 +16,88 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jmespath_errors
 from jmespath import functions
+from jmespath.visitor import TreeInterpreter
 
+from analyzer.sizes import text_size
 from analyzer.versions import compare_versions
+
+#: the most values a query result may hold, each repetition counted (a rule's facts included)
+MAX_QUERY_VALUES = 2_000_000
+#: the longest text to_string and join may build
+MAX_QUERY_TEXT = 4_000_000
+
+
+class QueryBudgetExceeded(Exception):
+    """A query whose result would hold more than MAX_QUERY_VALUES values."""
+
+
+class _Weights:
+    """The weight of each container queries made: 1 plus the weights of its items, where a
+    value the queries did not make (the sources) weighs 1. ``[@, @]`` applied 34 times makes
+    34 small lists that weigh 2**34: whatever walks the result (to_string, flatten, a
+    template, the evidence) would walk that many values, so the weight is what is bounded.
+
+    The engine evaluates a rule's facts, condition and evidence over one root dict that the
+    facts are added to, so weights are kept while the root stays the same (a fact built from
+    a heavy fact stays heavy) and dropped when a new root comes. The containers are held so
+    that their ids stay theirs while they are looked up."""
+
+    def __init__(self) -> None:
+        self.root: Any = None
+        self.made: dict[int, tuple[Any, int]] = {}
+
+    def follow(self, root: Any) -> None:
+        if root is not self.root:
+            self.root, self.made = root, {}
+
+    def weigh(self, value: list | dict) -> int:
+        made = self.made
+        items = value.values() if isinstance(value, dict) else value
+        weight = 1 + len(value)
+        for item in items:
+            known = made.get(id(item))
+            if known is not None:
+                weight += known[1] - 1
+        made[id(value)] = (value, weight)
+        return weight
+
+
+class _Budgeted(TreeInterpreter):
+    """jmespath's interpreter, weighing every list or object an expression makes."""
+
+    #: the node types whose value can be a new container (the others return parts of
+    #: their input, or scalars)
+    MAKING = frozenset(
+        {
+            "multi_select_list",
+            "multi_select_dict",
+            "projection",
+            "value_projection",
+            "filter_projection",
+            "flatten",
+            "function_expression",
+            "slice",
+            "literal",
+        }
+    )
+
+    def __init__(self, options: jmespath.Options, weights: _Weights, text: str) -> None:
+        super().__init__(options)
+        self.weights, self.text = weights, text
+
+    def visit(self, node: dict, *args: Any, **kwargs: Any) -> Any:
+        value = super().visit(node, *args, **kwargs)
+        new = (
+            node["type"] in self.MAKING
+            and isinstance(value, (list, dict))
+            and id(value) not in self.weights.made
+        )
+        if new and self.weights.weigh(value) > MAX_QUERY_VALUES:
+            raise QueryBudgetExceeded(
+                f"'{self.text[:80]}' would hold more than {MAX_QUERY_VALUES} values "
+                "(each repetition counted)"
+            )
+        return value
 
 
 class _Functions(functions.Functions):
@@ -30,6 +110,24 @@ class _Functions(functions.Functions):
     def __init__(self, age: Callable[[str | None], float | None] | None = None) -> None:
         super().__init__()
         self._age = age
+        #: the values queries over one root built, and their weights (see _Budgeted)
+        self.weights = _Weights()
+
+    @functions.signature({"types": []})
+    def _func_to_string(self, arg: Any) -> str:
+        # json.dumps of a value that shares parts would build its every repetition.
+        if not isinstance(arg, str) and text_size(arg, MAX_QUERY_TEXT) > MAX_QUERY_TEXT:
+            raise QueryBudgetExceeded(
+                f"to_string would build more than {MAX_QUERY_TEXT} characters"
+            )
+        return super()._func_to_string(arg)
+
+    @functions.signature({"types": ["string"]}, {"types": ["array-string"]})
+    def _func_join(self, separator: str, array: list[str]) -> str:
+        size = text_size(array, MAX_QUERY_TEXT) + len(separator) * len(array)
+        if size > MAX_QUERY_TEXT:
+            raise QueryBudgetExceeded(f"join would build more than {MAX_QUERY_TEXT} characters")
+        return separator.join(array)
 
     @functions.signature({"types": ["string", "null"]})
     def _func_age_hours(self, timestamp: str | None) -> float | None:
@@ -88,7 +186,11 @@ class Query:
     _compiled: Any
 
     def search(self, root: dict[str, Any], options: jmespath.Options = OPTIONS) -> Any:
-        return self._compiled.search(root, options=options)
+        """The value of the expression over ``root``; QueryBudgetExceeded if it would hold
+        more than MAX_QUERY_VALUES values, counting every repetition of a shared part."""
+        weights = getattr(options.custom_functions, "weights", None) or _Weights()
+        weights.follow(root)
+        return _Budgeted(options, weights, self.text).visit(self._compiled.parsed, root)
 
 
 def compile_query(text: str) -> Query:

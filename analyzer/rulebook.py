@@ -21,21 +21,16 @@ import jinja2
 import networkx as nx
 import yaml
 from jinja2 import meta
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from analyzer._version import __version__
 from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern, required_literals
 from analyzer.errors import RuleError
 from analyzer.query import Query, QueryError, compile_query
 from analyzer.report import SEVERITIES
+from analyzer.ruleyaml import RuleFileError, load_rule_yaml
+from analyzer.sandbox import make_environment
 from analyzer.sources import KIND_KEY, LOG_SOURCES, SOURCES
-from analyzer.versions import VersionRange, compare_versions, parse_version
-
-try:
-    from yaml import CSafeLoader as _RuleLoader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _RuleLoader  # type: ignore[assignment]
+from analyzer.versions import VersionRange, parse_version
 
 RULE_SUFFIX = ".yaml"
 TEST_SUFFIX = ".test.yaml"
@@ -73,38 +68,7 @@ _REQUIRES_KEYS = {"rules", "sources", "optional"}
 TEMPLATE_NAMES = frozenset({"versions", "metadata", "rule", "version_cmp", "age_hours"})
 
 
-def _version_cmp(a: Any, b: Any) -> int | None:
-    return compare_versions(a, b)
-
-
-#: the largest string or list a template expression may build with * or **
-MAX_TEMPLATE_VALUE = 100_000
-
-
-class _RuleSandbox(ImmutableSandboxedEnvironment):
-    """Rules are shared between teams: templates run sandboxed, may not mutate what they see,
-    and may not build huge values ("a" * 10**9, 9 ** 9 ** 9) that would exhaust memory."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
-            raise SecurityError(f"exponent {right} is too large in a template")
-        if operator == "*":
-            for sequence, times in ((left, right), (right, left)):
-                if (
-                    isinstance(sequence, (str, list, tuple))
-                    and isinstance(times, int)
-                    and len(sequence) * times > MAX_TEMPLATE_VALUE
-                ):
-                    raise SecurityError("a template may not build a value that large")
-        return super().call_binop(context, operator, left, right)
-
-
-TEMPLATES = _RuleSandbox(
-    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False
-)
-TEMPLATES.globals["version_cmp"] = _version_cmp
+TEMPLATES = make_environment()
 
 
 @dataclass(frozen=True)
@@ -552,8 +516,9 @@ def parse_rule_file(path: Path, root: Path) -> tuple[Rule | None, list[str]]:
     """One rule and the problems found in it (``file -> field: message`` lines)."""
     shown = _display(path, root)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=_RuleLoader)
+        data = load_rule_yaml(path, root)
+    except RuleFileError as exc:
+        return None, [f"{shown}: refused: {exc}"]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [f"{shown}: cannot read ({exc})"]
     except yaml.YAMLError as exc:

@@ -38,9 +38,12 @@ from typing import Any
 
 import yaml
 
+from analyzer.bundle.archive import safe_member_name
+from analyzer.casepaths import inside, not_regular, unsafe_paths
 from analyzer.engine import analyze
 from analyzer.report import Finding, Report
 from analyzer.rulebook import TEST_SUFFIX, RuleBook, check_keys
+from analyzer.ruleyaml import load_rule_yaml, parse_without_aliases
 
 _CASE_KEYS = {
     "name": True,
@@ -77,6 +80,8 @@ class Case:
     root_cause: bool | None = None
     explained_by: tuple[str, ...] | None = None
     skip_kind: str | None = None
+    #: why the case may not run (a path that leaves the bundle or the fixtures); "" if it may
+    refused: str = ""
 
     @property
     def id(self) -> str:
@@ -114,8 +119,8 @@ def load_cases(book: RuleBook) -> tuple[list[Case], list[str]]:
             problems.add(rule.path, f"no test cases ({path.name} is missing)")
             continue
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
+            data = load_rule_yaml(path, book.root)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
             problems.add(shown, f"cannot read: {str(exc).splitlines()[0]}")
             continue
         found = _parse_cases(rule.id, shown, data, problems)
@@ -152,6 +157,11 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
             problems.add(f"{where}.name", f"'{raw.get('name')}' is used twice")
         if len(problems) > before:
             continue
+        # A path that leaves the bundle is a lint problem, and the case is kept (refused) so
+        # that `rules test` says why it did not run instead of silently dropping it.
+        unsafe = list(unsafe_paths(raw))
+        for field_name, message in unsafe:
+            problems.add(f"{where}.{field_name}", message)
         names.add(raw["name"])
         cases.append(
             Case(
@@ -168,6 +178,7 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
                 root_cause=raw.get("root_cause"),
                 explained_by=tuple(raw["explained_by"]) if "explained_by" in raw else None,
                 skip_kind=raw.get("skip_kind"),
+                refused="; ".join(f"{f}: {m}" for f, m in unsafe),
             )
         )
     return cases
@@ -236,21 +247,24 @@ def _set_field(obj: Any, dotted: str, value: Any) -> None:
 
 
 def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
-    """Write the case's bundle (fixture plus changes) under ``dest``."""
-    base = fixtures / case.fixture
+    """Write the case's bundle (fixture plus changes) under ``dest``; every path the case
+    names must stay inside the fixtures folder or the copy (ValueError otherwise)."""
+    if case.refused:
+        raise ValueError(case.refused)
+    base = inside(fixtures, case.fixture, "fixture", links=True)
     if not base.is_dir():
         raise ValueError(f"fixture '{case.fixture}' not found in {fixtures}")
-    root = dest / case.fixture
-    shutil.copytree(base, root)
+    root = dest / safe_member_name(case.fixture)  # type: ignore[operator]
+    shutil.copytree(base, root, ignore=not_regular)
     changes = case.changes
     for rel in changes.get("remove") or []:
-        target = root / rel
+        target = inside(root, rel, "remove")
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
     for rel, content in (changes.get("files") or {}).items():
-        target = root / rel
+        target = inside(root, rel, "files")
         target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, list):
             target.write_text(_list_dump(content))
@@ -259,19 +273,21 @@ def materialize(case: Case, fixtures: Path, dest: Path) -> Path:
         else:
             target.write_text(str(content))
     for rel, text in (changes.get("append") or {}).items():
-        target = root / rel
+        target = inside(root, rel, "append")
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(str(text) if str(text).endswith("\n") else f"{text}\n")
     for rel, items in (changes.get("add_items") or {}).items():
-        target = root / rel
-        existing = yaml.safe_load(target.read_text()) if target.exists() else None
+        target = inside(root, rel, "add_items")
+        # Fixture files come with the pack: an alias bomb in one would be expanded when the
+        # changed file is written out (bundle files never hold aliases), so it is refused.
+        existing = parse_without_aliases(target.read_text()) if target.exists() else None
         current = (existing or {}).get("items") or []
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_list_dump(current + list(items)))
     for edit in changes.get("set") or []:
-        target = root / edit["file"]
-        data = yaml.safe_load(target.read_text())
+        target = inside(root, edit["file"], "set.file")
+        data = parse_without_aliases(target.read_text())
         item = next(
             (
                 i
@@ -317,6 +333,9 @@ def check(case: Case, report: Report) -> str:
 
 def run_case(case: Case, book: RuleBook, fixtures: Path) -> CaseResult:
     """Build the case's bundle in a private temporary folder, analyze it, check the outcome."""
+    if case.refused:
+        # Refused before any folder is made: nothing of the host is touched.
+        return CaseResult(case, False, f"{case.source}: refused: {case.refused}")
     with tempfile.TemporaryDirectory(prefix="bundle-analyzer-case-") as work:
         try:
             bundle = materialize(case, fixtures, Path(work))

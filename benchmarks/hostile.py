@@ -35,7 +35,7 @@ def _deep_home() -> Path:
     return home
 
 
-def cases(work: Path) -> list[tuple[str, list[Path]]]:
+def cases(work: Path) -> list[tuple]:
     secret = work / "host-secret"
     secret.write_text("root:x:0:0\n")
 
@@ -77,6 +77,17 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
         ),
         ("outer zip around one bundle zip", [corpus.outer_zip(at("outer"))]),
         ("64 KiB lines against the redaction", [corpus.secret_shapes(at("secrets"))]),
+        # Hostile rule packs (issue 10, item 11), analyzing the healthy fixture: name,
+        # bundle, and the extra arguments that point the CLI at the pack.
+        ("rules: templates building 2 GB", [corpus.BASE], rules(corpus.template_bombs(at("tpl")))),
+        ("rules: jmespath [@, @] x 34", [corpus.BASE], rules(corpus.query_bombs(at("query")))),
+        ("rules: YAML alias bomb", [corpus.BASE], rules(corpus.rule_alias_bomb(at("ralias")))),
+        ("rules: 5,000 in a chain", [corpus.BASE], rules(corpus.rule_graph(at("chain")))),
+        (
+            "rules: 5,000, each explains 50",
+            [corpus.BASE],
+            rules(corpus.rule_graph(at("dense"), fan_out=50)),
+        ),
         *_output_cases(work, at),
     ]
 
@@ -114,6 +125,10 @@ def _output_cases(work: Path, at: Callable[[str], Path]) -> list[tuple]:
             FILE_SIZE_LIMIT,
         ),
     ]
+
+
+def rules(pack: Path) -> list[str]:
+    return ["--rules", str(pack)]
 
 
 def main() -> int:

@@ -656,3 +656,87 @@ def secret_shapes(dest: Path, lines: int = 250, field: int = 4 * MIB) -> Path:
                 handle.write(f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n")
             handle.write(REDACTION_LINES[n % len(REDACTION_LINES)] + "\n")
     return target
+
+
+# -- hostile rule packs (issue 10, item 11): each builder returns the pack's folder ----------
+_RULE = """\
+id: {id}
+title: rule {id}
+severity: {severity}
+description: a hostile rule
+{facts}when: {when}
+message: {message}
+remediation: none
+explains: [{explains}]
+"""
+
+
+def _rule(pack: Path, rule_id: str, **fields: str) -> None:
+    values = {"severity": "high", "facts": "", "when": "nodes", "message": "fired"}
+    values["explains"] = ""
+    values.update(fields)
+    folder = pack / "general"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{rule_id}.yaml").write_text(_RULE.format(id=rule_id, **values))
+
+
+def template_bombs(dest: Path) -> Path:
+    """Rules whose templates would build 2 GB strings or compare 2**40 values (and one
+    ordinary rule)."""
+    pack = dest / "rules"
+    bombs = {
+        "percent": "'%2000000000s' % 'x'",
+        "center": "'x'.center(2000000000)",
+        "filter-center": "'x' | center(2000000000)",
+        "format": "'{:2000000000}'.format('x')",
+        "replace": "('x' * 100000).replace('x', 'x' * 100000)",
+        "join": "('x' * 100000) | join('x' * 100000)",
+        "wordwrap": "('x ' * 50000) | wordwrap(1, wrapstring='y' * 100000)",
+        "concat": "{% set a = 'x' * 100000 %}" + "{% set a = a ~ a %}" * 15 + "{{ a | length }}",
+        # 2**40 comparisons in C, where no signal can stop them (hours, before the guard)
+        "compare": "{% set a = [1] %}{% set b = [1] %}"
+        + "{% set a = [a, a] %}{% set b = [b, b] %}" * 40
+        + "{{ a == b }}",
+    }
+    for name, expression in bombs.items():
+        body = expression if expression.startswith("{%") else "{{ " + expression + " }}"
+        _rule(pack, f"bomb-{name}", message=repr(body))
+    _rule(pack, "ordinary", message="'{{ nodes | length }} nodes'")
+    return pack
+
+
+def query_bombs(dest: Path) -> Path:
+    """Rules whose facts multiply data: [@, @] 34 times (shared), flattened 30 times, and
+    to_string of a value shared 2**30 times."""
+    pack = dest / "rules"
+    shared = " | ".join(["[@, @]"] * 34)
+    flat = " | ".join(["[@, @][]"] * 30)
+    tostring = " | ".join(["[@, @]"] * 30) + " | to_string(@)"
+    for name, query in (("shared", shared), ("flat", flat), ("to-string", tostring)):
+        facts = f"facts:\n  x: {('nodes[].name | ' + query)!r}\n"
+        _rule(pack, f"bomb-{name}", facts=facts, when="x")
+    _rule(pack, "ordinary")
+    return pack
+
+
+def rule_alias_bomb(dest: Path) -> Path:
+    """A rule file holding a YAML alias bomb (a billion x's once expanded)."""
+    pack = dest / "rules"
+    _rule(pack, "ordinary")
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(8)
+    ]
+    (pack / "general" / "bomb.yaml").write_text("id: bomb\n" + "\n".join(lines) + "\n")
+    return pack
+
+
+def rule_graph(dest: Path, rules: int = 5000, fan_out: int = 1) -> Path:
+    """``rules`` rules that all fire, rule i explaining rules i+1 .. i+fan_out."""
+    pack = dest / "rules"
+    ids = [f"r{i:05d}" for i in range(rules)]
+    severities = ("critical", "high", "medium", "low", "info")
+    for i, rule_id in enumerate(ids):
+        explains = ", ".join(ids[i + 1 : i + 1 + fan_out])
+        _rule(pack, rule_id, severity=severities[i % 5], explains=explains)
+    return pack

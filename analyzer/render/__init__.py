@@ -274,12 +274,28 @@ def _context(report: Report) -> dict[str, Any]:
     }
 
 
+def _json_text(data: Any) -> str:
+    """``json.dumps(data, indent=2)``, joined a batch at a time: dumps joins all its tiny
+    chunks at once, and a report whose findings each explain thousands of others (a long
+    chain of rules) had 25 million chunks alive, 1.6 GB, for a 230 MB text."""
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    parts: list[str] = []
+    batch: list[str] = []
+    for chunk in encoder.iterencode(data):
+        batch.append(chunk)
+        if len(batch) == 65536:
+            parts.append("".join(batch))
+            batch.clear()
+    parts.append("".join(batch))
+    return "".join(parts)
+
+
 def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -> str:
     """The report as text in one of FORMATS; ``color`` and ``width`` apply to "text"."""
     if fmt == "text":
         return render_text(report, color=color, width=width)
     if fmt == "json":
-        return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return _json_text(to_dict(report)) + "\n"
     if fmt == "md":
         env = markdown_environment(_loader())
         return env.get_template("report.md.j2").render(_context(report))
