@@ -193,14 +193,15 @@ def test_anchors_without_aliases_still_load(tmp_path: Path):
 
 
 def test_explain_sizes_a_value_before_showing_it_as_json(tmp_path):
-    from analyzer.explain import explain
+    from analyzer.explain import explain, render_explanation
     from analyzer.rulebook import load_rules
 
     rules = tmp_path / "rules" / "general"
     rules.mkdir(parents=True)
     shared = "'{shared: nodes | " + doubling(11) + "}'"
     (rules / "wide.yaml").write_text(RULE.format(id="wide", fact=shared))
-    text = explain(BUNDLES / "healthy-v161", load_rules(tmp_path / "rules"), "wide")
+    trace = explain(BUNDLES / "healthy-v161", load_rules(tmp_path / "rules"), "wide")
+    text = render_explanation(trace, "text")
     assert "facts.x: {shared: nodes | [@, @]" in text
     assert "= a dict of 1 items, over 100000 characters as JSON" in text
 
