@@ -53,11 +53,15 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
 
 
 def main() -> int:
-    tmp = Path(tempfile.gettempdir())
-    before = set(tmp.glob("bundle-analyzer-*"))
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="hostile-bench-") as folder:
-        work = Path(folder)
+    # The analyses get a temporary folder of their own (TMPDIR, passed on by measure): what
+    # is left there is theirs, whatever else runs on the machine.
+    with (
+        tempfile.TemporaryDirectory(prefix="hostile-bench-") as folder,
+        tempfile.TemporaryDirectory(prefix="hostile-tmp-") as private,
+    ):
+        work, tmp = Path(folder), Path(private)
+        os.environ["TMPDIR"] = private
         print(f"cores: {os.cpu_count()}")
         print(f"{'case':<40} {'exit':>4} {'wall s':>7} {'peak MB':>8}  outcome")
         for name, paths in cases(work):
@@ -79,10 +83,10 @@ def main() -> int:
                 f"{name:<40} {run.returncode:>4} {wall:>7.2f} {peak:>8.0f}  "
                 f"{'ok' if ok else 'FAILED'}: {outcome}"
             )
-    leftovers = set(tmp.glob("bundle-analyzer-*")) - before
-    if leftovers:
-        print(f"left in {tmp}: {sorted(p.name for p in leftovers)}")
-        failures += 1
+        leftovers = set(tmp.glob("bundle-analyzer-*"))
+        if leftovers:
+            print(f"left in {tmp}: {sorted(p.name for p in leftovers)}")
+            failures += 1
     return 1 if failures else 0
 
 
