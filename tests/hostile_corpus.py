@@ -292,3 +292,17 @@ def truncated_tar_at_member_boundary(dest: Path, compress: bool) -> Path:
     target = dest / (f"{ROOT}.tar.gz" if compress else f"{ROOT}.tar")
     target.write_bytes(cut)
     return target
+
+
+# -- robustness: odd log times (issue 10, item 13) -------------------------------------------
+def odd_log_times(dest: Path, lines: int = 200_000) -> Path:
+    """A rancherd.log whose every line matches a rule, with a ``time=`` outside what datetime
+    holds (year 1 moved to UTC, year 9999 moved past it): the rule must still fire."""
+    stamps = ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00")
+    text = "".join(
+        f'time="{stamps[n % 2]}" level=error msg="response hash ({n:x}) does not match"\n'
+        for n in range(lines)
+    )
+    return bundle_zip(
+        dest, node_extra={"hv-node2": [("hv-node2/logs/rancherd.log", text.encode())]}
+    )
