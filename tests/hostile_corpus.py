@@ -16,6 +16,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import yaml
+
 from fixtures.goldens import BUNDLES
 
 BASE = BUNDLES / "healthy-v161"
@@ -294,7 +296,53 @@ def truncated_tar_at_member_boundary(dest: Path, compress: bool) -> Path:
     return target
 
 
-# -- robustness: odd log times (issue 10, item 13) -------------------------------------------
+# -- robustness: odd values, odd log times (issue 10, items 7 and 13) -------------------------
+def _yaml_text(document: object) -> str:
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, width=1 << 20)
+
+
+def odd_values(dest: Path, pods: int = 20_000, odd: int = 25) -> Path:
+    """Wrong types, odd tags, huge numbers and times outside datetime in every kind of file:
+    a string ``nodeInfo``, an int node name, NaN, a ``!!timestamp`` in year 1, a 5,000-digit
+    version, and ``pods`` ordinary pods followed by ``odd`` with a string
+    ``lastState.terminated``: the worst case of skipping objects (each skip rebuilds the
+    source, which walks every pod before the odd ones again)."""
+    base = BASE / "yamls/namespaced/kube-system/v1/pods.yaml"
+    dump = yaml.safe_load(base.read_text())
+    template = dump["items"][0]
+    items = []
+    for index in range(pods + odd):
+        pod = {**template, "metadata": {**template["metadata"], "name": f"pod-{index}"}}
+        if index >= pods:
+            pod["status"] = {"containerStatuses": [{"name": "c", "lastState": {"terminated": "x"}}]}
+        items.append(pod)
+    nodes = yaml.safe_load((BASE / "yamls/cluster/v1/nodes.yaml").read_text())
+    nodes["items"][0]["status"]["nodeInfo"] = "a string"
+    nodes["items"][1]["metadata"]["name"] = 12345
+    nodes["items"][2]["status"]["conditions"] = [{"type": "Ready", "status": "ODD-NAN"}]
+    settings = "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml"
+    document = yaml.safe_load((BASE / settings).read_text())
+    for item in document["items"]:
+        if item["metadata"]["name"] == "server-version":
+            item["value"] = "ODD-VERSION"
+    metadata = yaml.safe_load((BASE / "metadata.yaml").read_text())
+    metadata["bundlecreatedat"] = "ODD-TIME"
+    return bundle_zip(
+        dest,
+        replace={
+            "yamls/namespaced/kube-system/v1/pods.yaml": _yaml_text(
+                {**dump, "items": items}
+            ).encode(),
+            "yamls/cluster/v1/nodes.yaml": _yaml_text(nodes).replace("ODD-NAN", ".nan").encode(),
+            settings: _yaml_text(document).replace("ODD-VERSION", "v1." + "9" * 5000).encode(),
+            "metadata.yaml": _yaml_text(metadata)
+            .replace("ODD-TIME", "!!timestamp 0001-01-01T00:00:00+05:00")
+            .encode(),
+        },
+    )
+
+
 def odd_log_times(dest: Path, lines: int = 200_000) -> Path:
     """A rancherd.log whose every line matches a rule, with a ``time=`` outside what datetime
     holds (year 1 moved to UTC, year 9999 moved past it): the rule must still fire."""

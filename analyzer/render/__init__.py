@@ -307,7 +307,9 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -
     if fmt == "text":
         return render_text(report, color=color, width=width)
     if fmt == "json":
-        return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        # Strict JSON: a NaN or Infinity that reached the report is a bug to surface, not
+        # a token that other parsers refuse.
+        return json.dumps(to_dict(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if fmt == "md":
         return _environment(False).get_template("report.md.j2").render(_context(report))
     if fmt == "html":
