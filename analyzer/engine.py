@@ -202,6 +202,8 @@ class Analysis:
                     scanner.scan(stream, path, wanted[path], sinks)
             except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 return str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
+            except MemoryError:
+                return f"{path}: not enough memory to scan it"
             return sinks
 
         # The logs are scanned by worker processes where that pays, while this process
@@ -211,9 +213,12 @@ class Analysis:
         # overlaps with the rest rather than adding to the end (started after the forks).
         hashing = threading.Thread(target=self._digest, daemon=True)
         hashing.start()
-        self.progress("reading objects", None, None)
-        self._load_sources(rules)
-        result = scan.result(lambda done, total: self.progress("scanning logs", done, total))
+        try:
+            self.progress("reading objects", None, None)
+            self._load_sources(rules)
+            result = scan.result(lambda done, total: self.progress("scanning logs", done, total))
+        finally:  # stopped early (an error, Ctrl-C, SIGTERM): no helper outlives the run
+            scan.close()
         hashing.join()
         for path, why in result.unreadable:
             self.sources.note(why)

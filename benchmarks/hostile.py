@@ -51,6 +51,7 @@ def cases(work: Path) -> list[tuple[str, list[Path]]]:
         ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
         ("odd values, 20,025 pods (25 odd)", [corpus.odd_values(at("odd"))]),
         ("200,000 out-of-range log times", [corpus.odd_log_times(at("times"))]),
+        ("192 MiB of near-miss kernel lines", [corpus.busy_logs(at("busy"))]),
     ]
 
 

@@ -296,6 +296,44 @@ def truncated_tar_at_member_boundary(dest: Path, compress: bool) -> Path:
     return target
 
 
+# -- robustness: signals, a full TMPDIR (issue 10, item 12) --------------------------------------
+def busy_logs(dest: Path, scale: int = 192 * MIB, files: int = 12) -> Path:
+    """A bundle whose node zips hold ``scale`` bytes of kernel log lines that nearly match a
+    rule (in ``files`` entries, each under 1 MiB deflated: within the archive limits), so
+    that an analysis spends a while scanning, with its helper processes running and node
+    zips copied into its private folder: the moment at which a signal has the most to clean
+    up. Written as a stream, a MiB at a time."""
+    _, nodes = _base_entries()
+    per_file = scale // files
+    node_zips = {}
+    names = sorted(nodes)
+    for index, node in enumerate(names):
+        # Near misses of the OOM rule's pattern: each line is checked in full (not skipped
+        # by the literal prefilter), which is what makes scanning slow per byte.
+        lines = (
+            f"Nov  3 16:{n // 60 % 60:02d}:{n % 60:02d} {node} kernel: Memory cgroup out of "
+            f"memory: Killed process {n:07d} (bash) total-vm:{n % 9973}kB\n"
+            for n in range(13_000)
+        )
+        # One MiB of lines, repeated: a repeat is further back than deflate's 32 KiB window,
+        # so it compresses no better than fresh lines, and costs nothing to make.
+        block = "".join(lines).encode()[:MIB].ljust(MIB, b"\n")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for name, data in nodes[node]:
+                archive.writestr(name, data)
+            for number in range(index, files, len(names)):
+                # Rotated kernel logs: a rule reads kernel.log*, so each is scanned.
+                name = f"{node}/logs/kernel.log.{number}"
+                info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(info, "w", force_zip64=True) as out:
+                    for _ in range(per_file // MIB):
+                        out.write(block)
+        node_zips[node] = buffer.getvalue()
+    return bundle_zip(dest, node_zips=node_zips, name=f"{ROOT}.zip")
+
+
 # -- robustness: odd values, odd log times (issue 10, items 7 and 13) -------------------------
 def _yaml_text(document: object) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

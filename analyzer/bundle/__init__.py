@@ -39,7 +39,7 @@ from analyzer.bundle.archive import (
     spool,
     usable_cores,
 )
-from analyzer.errors import BundleError
+from analyzer.errors import BundleError, work_area_error
 
 NESTED = "!/"
 _MARKERS = ("metadata.yaml", "yamls")
@@ -188,7 +188,10 @@ class Bundle:
     @property
     def workdir(self) -> Path:
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="bundle-analyzer-"))
+            try:
+                self._workdir = Path(tempfile.mkdtemp(prefix="bundle-analyzer-"))
+            except OSError as exc:
+                raise work_area_error(exc) from None
         return self._workdir
 
     def close(self) -> None:

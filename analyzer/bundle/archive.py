@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from analyzer.errors import BundleError
+from analyzer.errors import WRITE_ERRNOS, BundleError, work_area_error
 
 _COPY_CHUNK = 1024 * 1024
 _MIB = 1024 * 1024
@@ -318,6 +318,8 @@ class TarTree(DirTree):
                         shutil.copyfileobj(source, out, _COPY_CHUNK)
                 _check_tar_end(path, stream)
         except (tarfile.TarError, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+            if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # TMPDIR full
+                raise work_area_error(exc) from None
             raise BundleError(f"{label}: not a readable tar archive ({exc})") from None
         super().__init__(workdir, limits)
         self.rejected = rejected + self.rejected
@@ -450,9 +452,14 @@ class ConcatFile(_OwnPosition):
 def spool(stream: BinaryIO, workdir: Path) -> PreadFile:
     """A seekable copy of ``stream`` in the private folder (not in memory: node zips add up
     to the size of the logs, and memory must not grow with that)."""
-    fd, name = tempfile.mkstemp(dir=workdir, suffix=".zip")
-    with os.fdopen(fd, "wb") as copy:
-        shutil.copyfileobj(stream, copy, _COPY_CHUNK)
+    try:
+        fd, name = tempfile.mkstemp(dir=workdir, suffix=".zip")
+        with os.fdopen(fd, "wb") as copy:
+            shutil.copyfileobj(stream, copy, _COPY_CHUNK)
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # TMPDIR full: not a problem of this node zip
+            raise work_area_error(exc) from None
+        raise
     return PreadFile(Path(name))
 
 

@@ -257,6 +257,8 @@ class Sources:
                 cached = f"{path}: {exc}"
             except _READ_ERRORS as exc:
                 cached = f"{path}: cannot read ({exc})"
+            except MemoryError:
+                cached = f"{path}: not enough memory to parse it"
             if isinstance(cached, str):
                 self.note(cached)
             self._lists[path] = cached
@@ -324,6 +326,8 @@ class Sources:
             self.note(f"{path}: {exc}")
         except _READ_ERRORS as exc:
             self.note(f"{path}: cannot read ({exc})")
+        except MemoryError:
+            self.note(f"{path}: not enough memory to parse it")
         return None
 
     def line_of(self, path: str, needle: str) -> int | None:
