@@ -267,3 +267,48 @@ def test_a_huge_version_is_no_version():
     assert parse_version("v1." + "9" * 5000 + ".0") is None
     assert parse_version("9" * 5000) is None
     assert parse_version("v1.32.3+rke2r1") is not None
+
+
+# -- the guard itself ------------------------------------------------------------------------------
+
+
+def test_the_guard_skips_the_object_being_read_and_builds_again():
+    from analyzer.report import Evidence
+    from analyzer.sources import guard
+
+    objects = [{"n": 1}, {"n": "odd"}, {"n": 3}]
+    refs = {id(o): Evidence("yamls/x.yaml", i + 1, f"X {i}") for i, o in enumerate(objects)}
+    notes: list[str] = []
+    builds = guard.BuildGuard(notes.append, LookupError)
+
+    def build() -> list[int]:
+        return [item["n"] + 1 for item in builds.without(objects)]
+
+    assert builds.run("numbers", build, refs, RuntimeError) == [2, 4]
+    assert notes == [
+        'yamls/x.yaml:2: X 1 skipped (numbers: TypeError: can only concatenate str (not "int") '
+        "to str)"
+    ]
+    assert builds.without(objects) == [{"n": 1}, {"n": 3}]
+
+
+def test_the_guard_never_skips_a_record_the_failing_build_made():
+    """Such a record dies with the build: skipping its id could later hide another object
+    that gets the same id. The source fails instead, naming the files it read."""
+    from analyzer.report import Evidence
+    from analyzer.sources import guard
+
+    refs: dict[int, Evidence] = {}
+    notes: list[str] = []
+    builds = guard.BuildGuard(notes.append, LookupError)
+
+    def build() -> None:
+        builds.reading("yamls/y.yaml")
+        made = {"n": "odd"}
+        builds.remembered(id(made))
+        refs[id(made)] = Evidence("yamls/y.yaml", 1, "made here")
+        made["n"] + 1
+
+    with pytest.raises(RuntimeError, match=r"source numbers could not be read from yamls/y.yaml"):
+        builds.run("numbers", build, refs, RuntimeError)
+    assert notes == [] and refs == {}

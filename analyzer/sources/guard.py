@@ -46,7 +46,8 @@ class BuildGuard:
         # is about the run, not the source, and ends it with one line: both pass through.
         self._passed = (missing, AnalyzerError)
         self._attempts: list[Attempt] = []  # builds under way, innermost last
-        self._skipped: set[int] = set()
+        # id -> the object skipped: held, so that its id is never another object's
+        self._skipped: dict[int, Any] = {}
 
     def run(
         self,
@@ -68,13 +69,14 @@ class BuildGuard:
                 raise
             # Whatever a value of the wrong type or range makes a builder raise.
             except Exception as exc:
-                found = culprit(exc, refs)
+                # Not a record this build made: skipping it would not change the next try.
+                found = culprit(exc, refs, set(attempt.refs))
                 _forget(attempt, refs)
                 why = describe(exc)
-                if found is None or found[0] in self._skipped or skipped >= MAX_SKIPPED:
+                if found is None or id(found[0]) in self._skipped or skipped >= MAX_SKIPPED:
                     where = found[1].location() if found else files_named(attempt.paths)
                     raise broken(f"source {key} could not be read from {where}: {why}") from None
-                self._skipped.add(found[0])
+                self._skipped[id(found[0])] = found[0]
                 skipped += 1
                 self._note(f"{found[1].location()}: {found[1].excerpt} skipped ({key}: {why})")
             finally:
@@ -109,9 +111,12 @@ def describe(exc: BaseException) -> str:
     return text if len(text) <= _LONGEST else text[: _LONGEST - 3] + "..."
 
 
-def culprit(exc: BaseException, refs: dict[int, Evidence]) -> tuple[int, Evidence] | None:
+def culprit(
+    exc: BaseException, refs: dict[int, Evidence], made: set[int]
+) -> tuple[Any, Evidence] | None:
     """The record the failing code was reading: the innermost local of the traceback that is
-    a record a source handed out (an object of a YAML dump, a record of another source)."""
+    a record a source handed out (an object of a YAML dump, a record of another source),
+    other than those ``made`` by the failing build itself."""
     frames = []
     tb: TracebackType | None = exc.__traceback__
     while tb is not None:
@@ -119,8 +124,8 @@ def culprit(exc: BaseException, refs: dict[int, Evidence]) -> tuple[int, Evidenc
         tb = tb.tb_next
     for frame in reversed(frames):
         for value in frame.f_locals.values():
-            if isinstance(value, dict) and id(value) in refs:
-                return id(value), refs[id(value)]
+            if isinstance(value, dict) and id(value) in refs and id(value) not in made:
+                return value, refs[id(value)]
     return None
 
 
