@@ -335,9 +335,15 @@ def busy_logs(dest: Path, scale: int = 192 * MIB, files: int = 12) -> Path:
 
 
 # -- robustness: odd values, odd log times (issue 10, items 7 and 13) -------------------------
+class _NoAliases(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Objects that share parts are written out in full, as the collector does."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def _yaml_text(document: object) -> str:
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(document, Dumper=dumper, sort_keys=False, width=1 << 20)
+    return yaml.dump(document, Dumper=_NoAliases, sort_keys=False, width=1 << 20)
 
 
 def odd_values(dest: Path, pods: int = 20_000, odd: int = 25) -> Path:

@@ -312,3 +312,27 @@ def test_the_guard_never_skips_a_record_the_failing_build_made():
     with pytest.raises(RuntimeError, match=r"source numbers could not be read from yamls/y.yaml"):
         builds.run("numbers", build, refs, RuntimeError)
     assert notes == [] and refs == {}
+
+
+def test_the_guard_gives_up_when_rebuilding_costs_too_much():
+    """Each skip rebuilds the source: past MAX_WASTED records built in vain it fails alone."""
+    from analyzer.report import Evidence
+    from analyzer.sources import guard
+
+    objects = [{"n": "odd"} for _ in range(3)]
+    refs = {id(o): Evidence("yamls/x.yaml", i + 1, f"X {i}") for i, o in enumerate(objects)}
+    notes: list[str] = []
+    builds = guard.BuildGuard(notes.append, LookupError)
+
+    def build() -> list[int]:
+        made = []
+        for item in builds.without(objects):
+            for _ in range(guard.MAX_WASTED * 2 // 3):  # the records of ordinary objects
+                made.append({})
+                builds.remembered(id(made[-1]))
+            made.append(item["n"] + 1)
+        return made
+
+    with pytest.raises(RuntimeError, match=r"source many could not be read from yamls/x\.yaml:2"):
+        builds.run("many", build, refs, RuntimeError)
+    assert len(notes) == 1 and notes[0].startswith("yamls/x.yaml:1: X 0 skipped")

@@ -23,6 +23,10 @@ from analyzer.report import Evidence
 
 #: objects one source may skip before it is given up on: each skip costs a rebuild
 MAX_SKIPPED = 20
+#: records built by a source's failed attempts before it is given up on: this bounds what
+#: rebuilding costs (20 rebuilds of a 200,000-pod dump would take minutes), and being a
+#: count, not a time, keeps the report the same on every run
+MAX_WASTED = 100_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 _LONGEST = 300
 
@@ -58,7 +62,7 @@ class BuildGuard:
     ) -> Any:
         """``build()``; where it fails on an object, again without that object. ``refs``
         are the records handed out so far; ``broken(reason)`` makes the source's failure."""
-        skipped = 0
+        skipped = wasted = 0
         while True:
             attempt = Attempt(key)
             self._attempts.append(attempt)
@@ -73,7 +77,13 @@ class BuildGuard:
                 found = culprit(exc, refs, set(attempt.refs))
                 _forget(attempt, refs)
                 why = describe(exc)
-                if found is None or id(found[0]) in self._skipped or skipped >= MAX_SKIPPED:
+                wasted += len(attempt.refs)
+                if (
+                    found is None
+                    or id(found[0]) in self._skipped
+                    or skipped >= MAX_SKIPPED
+                    or wasted > MAX_WASTED
+                ):
                     where = found[1].location() if found else files_named(attempt.paths)
                     raise broken(f"source {key} could not be read from {where}: {why}") from None
                 self._skipped[id(found[0])] = found[0]
