@@ -26,7 +26,9 @@ class WorkAreaError(AnalyzerError):
 
 
 #: errors of writing rather than of reading the bundle: the temporary folder is at fault
-WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+WRITE_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS") if hasattr(errno, name)
+)
 
 
 def work_area_error(exc: OSError) -> WorkAreaError:

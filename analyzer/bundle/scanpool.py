@@ -48,8 +48,8 @@ MAX_HELPERS = 7
 #: scans one file: its sinks by pattern key, or why it could not be read
 ScanOne = Callable[[Scanner, str], dict[Hashable, HitSink] | str]
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
-#: the signals that stop a run (see analyzer/entry.py)
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+#: the signals that stop a run (see analyzer/entry.py; no SIGHUP on Windows)
+_STOP_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
 
 
 @dataclass
