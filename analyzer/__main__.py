@@ -1,5 +1,4 @@
-import sys
+# The entry point installs the signal handlers, then imports the CLI (see analyzer/entry.py).
+from analyzer.entry import run
 
-from analyzer.cli import main
-
-sys.exit(main())
+run()

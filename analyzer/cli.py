@@ -8,6 +8,7 @@ be read, a rule is invalid, bad usage), reported as one line on stderr, never a 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import time
@@ -311,9 +312,19 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("bundle-analyzer: aborted", err=True)
         return 2
     except AnalyzerError as exc:
-        click.echo(f"bundle-analyzer: error: {exc}", err=True)
+        click.echo(f"bundle-analyzer: error: {_one_line(str(exc))}", err=True)
         return 2
     except Exception as exc:
-        click.echo(f"bundle-analyzer: internal error: {type(exc).__name__}: {exc}", err=True)
+        why = _one_line(f"{type(exc).__name__}: {exc}")
+        click.echo(f"bundle-analyzer: internal error: {why}", err=True)
         return 2
     return code if isinstance(code, int) else 0
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _one_line(text: str) -> str:
+    """An error message as one line that cannot drive the terminal: names from the bundle
+    may hold newlines and escape sequences; they are shown as \\x.. escapes."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)

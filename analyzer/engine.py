@@ -53,7 +53,7 @@ from analyzer.rulebook import (
     default_rules_dir,
     load_rules,
 )
-from analyzer.sources import SourceMissing, Sources
+from analyzer.sources import SourceBroken, SourceMissing, Sources
 from analyzer.versions import compare_versions, parse_version
 
 #: evidence items kept per finding; the total is reported beside them
@@ -67,6 +67,10 @@ RULE_BUDGET_SECONDS = 10.0
 #: the longest message or remediation a rule may render
 MAX_RENDERED = 20_000
 _PRODUCT_LABEL = {"harvester": "Harvester", "kubernetes": "Kubernetes", "rancher": "Rancher"}
+
+
+class _Broken(Exception):
+    """A source the rule reads is in the bundle but could not be read (SourceBroken)."""
 
 
 class _Skip(Exception):
@@ -136,7 +140,9 @@ class Analysis:
         self.sources = Sources(bundle)
         self.profile = self.sources.profile
         self.options = options_for(self.sources.age_hours)
-        self.versions = self.sources.get("versions")
+        # A versions source that could not be built leaves every version unknown (noted):
+        # the version-gated rules skip, the others run.
+        self.versions = self._optional("versions") or dict.fromkeys(_PRODUCT_LABEL)
         self.created_at = self.sources.created_at()
         self.outcomes: dict[str, Finding] = {}
         #: dated evidence of fired rules, for the timeline
@@ -195,6 +201,8 @@ class Analysis:
                     scanner.scan(stream, path, wanted[path], sinks)
             except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 return str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
+            except MemoryError:
+                return f"{path}: not enough memory to scan it"
             return sinks
 
         # The logs are scanned by worker processes where that pays, while this process
@@ -204,9 +212,12 @@ class Analysis:
         # overlaps with the rest rather than adding to the end (started after the forks).
         hashing = threading.Thread(target=self._digest, daemon=True)
         hashing.start()
-        self.progress("reading objects", None, None)
-        self._load_sources(rules)
-        result = scan.result(lambda done, total: self.progress("scanning logs", done, total))
+        try:
+            self.progress("reading objects", None, None)
+            self._load_sources(rules)
+            result = scan.result(lambda done, total: self.progress("scanning logs", done, total))
+        finally:  # stopped early (an error, Ctrl-C, SIGTERM): no helper outlives the run
+            scan.close()
         hashing.join()
         for path, why in result.unreadable:
             self.sources.note(why)
@@ -320,6 +331,8 @@ class Analysis:
             self.outcomes[rule.id] = self._evaluate(rule, trace)
         except _Skip as skip:
             self.outcomes[rule.id] = _skipped(rule, skip)
+        except _Broken as broken:
+            self.outcomes[rule.id] = _errored(rule, f"could not evaluate, because {broken}")
         # jmespath type errors, template errors, anything else: one broken rule is an
         # error outcome for that rule and never stops the others.
         except Exception as exc:
@@ -336,6 +349,8 @@ class Analysis:
         for name in sorted(rule.needs() - {"objects"}):
             try:
                 root[name] = self.sources.get(name)
+            except SourceBroken as exc:  # present but unreadable: not a pass, not a skip
+                raise _Broken(str(exc)) from None
             except SourceMissing as exc:
                 if name in rule.optional_sources:
                     root[name] = None
@@ -346,6 +361,8 @@ class Analysis:
             for kind in sorted(rule.object_kinds):
                 try:
                     objects[kind] = self.sources.kind(kind)
+                except SourceBroken as exc:
+                    raise _Broken(str(exc)) from None
                 except SourceMissing as exc:
                     if "objects" not in rule.optional_sources:
                         raise _Skip("missing-input", str(exc), exc.collect) from None

@@ -20,6 +20,9 @@ _VERSION_RE = re.compile(
 # RKE2 image tags put the distribution suffix after a dash: v1.32.3-rke2r1-build20250312.
 _RKE2_TAG_RE = re.compile(r"^(v?\d+\.\d+\.\d+)-(rke2r\d+|k3s\d+)(?:-build\d+)?$")
 _COMPARATORS = ("<=", ">=", "==", "!=", "<", ">", "=")
+#: longer than any real version or image tag: a 5,000-digit "version" is none (and int()
+#: of its digits would fail past 4300 of them)
+_MAX_VERSION_LENGTH = 128
 
 
 @total_ordering
@@ -59,6 +62,8 @@ def parse_version(text: object) -> Version | None:
     if not isinstance(text, str):
         return None
     text = text.strip()
+    if len(text) > _MAX_VERSION_LENGTH:
+        return None
     tag = _RKE2_TAG_RE.match(text)
     if tag:
         text = f"{tag.group(1)}+{tag.group(2)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,20 @@ SHARED_BUNDLES = PROJECT.parent / "shared" / "bundles"
 REAL_BUNDLE = SHARED_BUNDLES / (
     "supportbundle_9b6b22de-6e5d-4905-aec8-1f226e413986_2022-03-22T23-49-32Z.zip"
 )
+
+
+@pytest.fixture(autouse=True)
+def private_tmpdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> Path:
+    """Each test gets its own temporary folder (tempfile's, and TMPDIR for subprocesses).
+
+    Tests assert that analyses leave no ``bundle-analyzer-*`` folder behind: counted in the
+    system temp folder, another run on the same machine (pytest -n, a second suite, the
+    benchmarks) would make them fail. Counted here, only this test's analyses are seen.
+    """
+    folder = tmp_path_factory.mktemp("tmpdir")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import yaml
+
 from fixtures.goldens import BUNDLES
 
 BASE = BUNDLES / "healthy-v161"
@@ -740,3 +742,107 @@ def rule_graph(dest: Path, rules: int = 5000, fan_out: int = 1) -> Path:
         explains = ", ".join(ids[i + 1 : i + 1 + fan_out])
         _rule(pack, rule_id, severity=severities[i % 5], explains=explains)
     return pack
+
+
+# -- robustness: signals, a full TMPDIR (issue 10, item 12) --------------------------------------
+def busy_logs(dest: Path, scale: int = 192 * MIB, files: int = 12) -> Path:
+    """A bundle whose node zips hold ``scale`` bytes of kernel log lines that nearly match a
+    rule (in ``files`` entries, each under 1 MiB deflated: within the archive limits), so
+    that an analysis spends a while scanning, with its helper processes running and node
+    zips copied into its private folder: the moment at which a signal has the most to clean
+    up. Written as a stream, a MiB at a time."""
+    _, nodes = _base_entries()
+    per_file = scale // files
+    node_zips = {}
+    names = sorted(nodes)
+    for index, node in enumerate(names):
+        # Near misses of the OOM rule's pattern: each line is checked in full (not skipped
+        # by the literal prefilter), which is what makes scanning slow per byte.
+        lines = (
+            f"Nov  3 16:{n // 60 % 60:02d}:{n % 60:02d} {node} kernel: Memory cgroup out of "
+            f"memory: Killed process {n:07d} (bash) total-vm:{n % 9973}kB\n"
+            for n in range(13_000)
+        )
+        # One MiB of lines, repeated: a repeat is further back than deflate's 32 KiB window,
+        # so it compresses no better than fresh lines, and costs nothing to make.
+        block = "".join(lines).encode()[:MIB].ljust(MIB, b"\n")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+            for name, data in nodes[node]:
+                archive.writestr(name, data)
+            for number in range(index, files, len(names)):
+                # Rotated kernel logs: a rule reads kernel.log*, so each is scanned.
+                name = f"{node}/logs/kernel.log.{number}"
+                info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(info, "w", force_zip64=True) as out:
+                    for _ in range(per_file // MIB):
+                        out.write(block)
+        node_zips[node] = buffer.getvalue()
+    return bundle_zip(dest, node_zips=node_zips, name=f"{ROOT}.zip")
+
+
+# -- robustness: odd values, odd log times (issue 10, items 7 and 13) -------------------------
+class _NoAliases(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Objects that share parts are written out in full, as the collector does."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def _yaml_text(document: object) -> str:
+    return yaml.dump(document, Dumper=_NoAliases, sort_keys=False, width=1 << 20)
+
+
+def odd_values(dest: Path, pods: int = 20_000, odd: int = 25) -> Path:
+    """Wrong types, odd tags, huge numbers and times outside datetime in every kind of file:
+    a string ``nodeInfo``, an int node name, NaN, a ``!!timestamp`` in year 1, a 5,000-digit
+    version, and ``pods`` ordinary pods followed by ``odd`` with a string
+    ``lastState.terminated``: the worst case of skipping objects (each skip rebuilds the
+    source, which walks every pod before the odd ones again)."""
+    base = BASE / "yamls/namespaced/kube-system/v1/pods.yaml"
+    dump = yaml.safe_load(base.read_text())
+    template = dump["items"][0]
+    items = []
+    for index in range(pods + odd):
+        pod = {**template, "metadata": {**template["metadata"], "name": f"pod-{index}"}}
+        if index >= pods:
+            pod["status"] = {"containerStatuses": [{"name": "c", "lastState": {"terminated": "x"}}]}
+        items.append(pod)
+    nodes = yaml.safe_load((BASE / "yamls/cluster/v1/nodes.yaml").read_text())
+    nodes["items"][0]["status"]["nodeInfo"] = "a string"
+    nodes["items"][1]["metadata"]["name"] = 12345
+    nodes["items"][2]["status"]["conditions"] = [{"type": "Ready", "status": "ODD-NAN"}]
+    settings = "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml"
+    document = yaml.safe_load((BASE / settings).read_text())
+    for item in document["items"]:
+        if item["metadata"]["name"] == "server-version":
+            item["value"] = "ODD-VERSION"
+    metadata = yaml.safe_load((BASE / "metadata.yaml").read_text())
+    metadata["bundlecreatedat"] = "ODD-TIME"
+    return bundle_zip(
+        dest,
+        replace={
+            "yamls/namespaced/kube-system/v1/pods.yaml": _yaml_text(
+                {**dump, "items": items}
+            ).encode(),
+            "yamls/cluster/v1/nodes.yaml": _yaml_text(nodes).replace("ODD-NAN", ".nan").encode(),
+            settings: _yaml_text(document).replace("ODD-VERSION", "v1." + "9" * 5000).encode(),
+            "metadata.yaml": _yaml_text(metadata)
+            .replace("ODD-TIME", "!!timestamp 0001-01-01T00:00:00+05:00")
+            .encode(),
+        },
+    )
+
+
+def odd_log_times(dest: Path, lines: int = 200_000) -> Path:
+    """A rancherd.log whose every line matches a rule, with a ``time=`` outside what datetime
+    holds (year 1 moved to UTC, year 9999 moved past it): the rule must still fire."""
+    stamps = ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00")
+    text = "".join(
+        f'time="{stamps[n % 2]}" level=error msg="response hash ({n:x}) does not match"\n'
+        for n in range(lines)
+    )
+    return bundle_zip(
+        dest, node_extra={"hv-node2": [("hv-node2/logs/rancherd.log", text.encode())]}
+    )

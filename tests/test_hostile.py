@@ -24,14 +24,17 @@ from tests import hostile_corpus as corpus
 
 
 @pytest.fixture(autouse=True)
-def no_leftovers(tmp_path):
-    """No analysis may leave files in the system temp folder or next to the bundle."""
+def no_leftovers(tmp_path, private_tmpdir):
+    """No analysis may leave files in its temp folder (this test's own, see conftest) or
+    next to the bundle, nor write where an absolute entry name points."""
     tmp = Path(tempfile.gettempdir())
-    before = {p.name for p in tmp.glob("bundle-analyzer-*")}
+    assert tmp == private_tmpdir
     yield
-    assert {p.name for p in tmp.glob("bundle-analyzer-*")} == before
+    assert not list(tmp.glob("bundle-analyzer-*"))
     for name in ("escape.txt", "escape2.txt", "node-escape.log", "bundle-analyzer-escape.txt"):
         assert not list(tmp_path.parent.rglob(name)) and not (tmp / name).exists()
+    # The absolute name a hostile bundle holds; only a broken analyzer would write there.
+    assert not Path("/tmp/bundle-analyzer-escape.txt").exists()
 
 
 def run(capsys, *args: str) -> tuple[int, str]:

@@ -52,7 +52,7 @@ from analyzer.bundle.locate import (
     split_parts,
 )
 from analyzer.bundle.tartree import TarTree
-from analyzer.errors import BundleError, printable
+from analyzer.errors import BundleError, printable, work_area_error
 
 NESTED = "!/"
 _NOT_A_BUNDLE = "not a Harvester support bundle (no metadata.yaml or yamls/ folder)"
@@ -235,7 +235,10 @@ class Bundle:
     @property
     def workdir(self) -> Path:
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="bundle-analyzer-"))
+            try:
+                self._workdir = Path(tempfile.mkdtemp(prefix="bundle-analyzer-"))
+            except OSError as exc:
+                raise work_area_error(exc) from None
         return self._workdir
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from analyzer.bundle.limits import DEFAULT_LIMITS, Budget, Limits, size_text
-from analyzer.errors import BundleError, printable
+from analyzer.errors import WRITE_ERRNOS, BundleError, printable, work_area_error
 
 __all__ = ["DEFAULT_LIMITS", "Budget", "Limits", "PreadFile", "Tree", "ZipTree"]
 
@@ -356,9 +356,14 @@ class ConcatFile(_OwnPosition):
 def spool(stream: BinaryIO, workdir: Path, suffix: str = ".zip") -> PreadFile:
     """A seekable copy of ``stream`` in the private folder (not in memory: node zips add up
     to the size of the logs, and memory must not grow with that)."""
-    fd, name = tempfile.mkstemp(dir=workdir, suffix=suffix)
-    with os.fdopen(fd, "wb") as copy:
-        shutil.copyfileobj(stream, copy, _COPY_CHUNK)
+    try:
+        fd, name = tempfile.mkstemp(dir=workdir, suffix=suffix)
+        with os.fdopen(fd, "wb") as copy:
+            shutil.copyfileobj(stream, copy, _COPY_CHUNK)
+    except OSError as exc:
+        if exc.errno in WRITE_ERRNOS:  # TMPDIR full: not a problem of this node zip
+            raise work_area_error(exc) from None
+        raise
     return PreadFile(Path(name))
 
 

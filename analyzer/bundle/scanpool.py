@@ -14,12 +14,21 @@ Helpers inherit the open bundle; its archives are read through ``os.pread`` (see
 while this process runs a single thread (forking a threaded process can deadlock the child)
 and where ``fork`` exists. A chunk whose helper died (killed for memory, say) is scanned
 here instead: slower, same result.
+
+Helpers never outlive this process: on Linux the kernel kills each one when this process
+dies, however it dies (``PR_SET_PDEATHSIG``); elsewhere a helper checks that its parent is
+still there between files. And ``close()`` (run by ``result()``, or by the caller when it
+stops before, on Ctrl-C or SIGTERM) terminates and joins the helpers that are still running.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -38,6 +47,9 @@ MAX_HELPERS = 7
 
 #: scans one file: its sinks by pattern key, or why it could not be read
 ScanOne = Callable[[Scanner, str], dict[Hashable, HitSink] | str]
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+#: the signals that stop a run (see analyzer/entry.py; no SIGHUP on Windows)
+_STOP_SIGNALS = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
 
 
 @dataclass
@@ -98,6 +110,7 @@ class ParallelScan:
         self._helpers: list[tuple[BaseProcess, Connection]] = []
         self._taken: Any = None  # the shared counter of chunks taken, when there are helpers
         self._next = 0  # the same, without helpers
+        self._parent = os.getpid()
         count = min((workers or usable_cores()) - 1, MAX_HELPERS, len(self._chunks) - 1)
         if count < 1 or sum(sizes) < PARALLEL_MIN_BYTES or not _can_fork():
             return
@@ -107,12 +120,18 @@ class ParallelScan:
         # collector writes to every object it walks: frozen, they are not walked (in the
         # helpers, nor here until result()), and the pages stay shared.
         gc.freeze()
-        for _ in range(count):
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=self._help, args=(sender,), daemon=True)
-            process.start()
-            sender.close()  # the helper holds its end: closing ours makes a death an EOF
-            self._helpers.append((process, receiver))
+        # A stop signal handled inside fork's own hooks would be lost (Python ignores what
+        # they raise): held while forking, it is handled just after, in ordinary code.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            for _ in range(count):
+                receiver, sender = context.Pipe(duplex=False)
+                process = context.Process(target=self._help, args=(sender,), daemon=True)
+                process.start()
+                sender.close()  # the helper holds its end: closing ours makes a death an EOF
+                self._helpers.append((process, receiver))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def _take(self) -> int | None:
         """The index of the next chunk nobody has taken, or None."""
@@ -130,6 +149,8 @@ class ParallelScan:
         done = {}
         scanner = Scanner()
         while (index := self._take()) is not None:
+            if os.getpid() != self._parent and os.getppid() != self._parent:
+                break  # a helper whose parent died (where no death signal is available)
             if progress is not None:  # chunks are taken in order: those before are under way
                 progress(self._before[index], self._total)
             files = self._paths[self._chunks[index]]
@@ -140,6 +161,12 @@ class ParallelScan:
         """A helper: scan chunks, send what it did, exit. It sends all at the end, so that
         it never waits for this process to read; on any failure it sends nothing."""
         gc.disable()  # short-lived, makes little garbage: walking objects only unshares pages
+        # A helper writes nothing and holds nothing to clean up: a stop signal (the parent's
+        # terminate(), Ctrl-C to the process group) ends it at once. Forked with them held.
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        _die_with_parent(self._parent)
         try:
             sender.send(self._scan_chunks())
         except BaseException:  # the parent scans the missing chunks again, and reports
@@ -154,13 +181,7 @@ class ParallelScan:
             for _, receiver in self._helpers:
                 done.update(_receive(receiver))
         finally:
-            for process, receiver in self._helpers:
-                receiver.close()
-                if process.is_alive():
-                    process.terminate()
-                process.join()
-            if self._helpers:
-                gc.unfreeze()
+            self.close()
         result = ScanResult()
         for index, run in enumerate(self._chunks):
             part = done.get(index)
@@ -168,6 +189,29 @@ class ParallelScan:
                 part = scan_serially(self._paths[run], self._scan_one)
             result.add(part)
         return result
+
+    def close(self) -> None:
+        """Stop and reap the helpers still running (none are left after; safe to repeat)."""
+        helpers, self._helpers = self._helpers, []
+        for process, receiver in helpers:
+            receiver.close()
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        if helpers:
+            gc.unfreeze()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this helper when its parent dies (Linux), even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the check between chunks remains
+    if os.getppid() != parent:  # the parent died before the death signal was set
+        os._exit(0)
 
 
 def _can_fork() -> bool:

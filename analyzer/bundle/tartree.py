@@ -21,7 +21,7 @@ from typing import BinaryIO
 from analyzer.bundle.archive import name_problem, rejected_name, safe_member_name
 from analyzer.bundle.dirtree import DirTree
 from analyzer.bundle.limits import DEFAULT_LIMITS, Budget, Limits, size_text
-from analyzer.errors import BundleError, printable
+from analyzer.errors import WRITE_ERRNOS, BundleError, printable, work_area_error
 
 _COPY_CHUNK = 1024 * 1024
 _MIB = 1024 * 1024
@@ -93,6 +93,8 @@ class TarTree(DirTree):
                     self._extract(tar, member, workdir, name, counter)
                 _check_tar_end(path, stream)
         except (tarfile.TarError, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+            if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:  # TMPDIR full
+                raise work_area_error(exc) from None
             raise BundleError(f"{label}: not a readable tar archive ({exc})") from None
         finally:
             counter.close()

@@ -44,12 +44,14 @@ def _from_rfc3339(match: re.Match[str]) -> datetime | None:
             int((fraction or "0")[:6].ljust(6, "0")),
             tzinfo=timezone.utc,
         )
-    except ValueError:
+        if zone and zone != "Z":
+            sign = 1 if zone[0] == "+" else -1
+            digits = zone[1:].replace(":", "")
+            # Year 1 with a positive offset, or year 9999 with a negative one, is outside
+            # what datetime holds once moved to UTC: such a time is no time at all.
+            stamp -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    except (ValueError, OverflowError):
         return None
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        stamp -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return stamp
 
 
@@ -61,10 +63,11 @@ def _yearless(month: int, day: int, rest: tuple[str, ...], reference: datetime) 
             stamp = datetime(
                 year, month, day, int(hour), int(minute), int(second), micro, tzinfo=timezone.utc
             )
-        except ValueError:  # 29 February in a year that has none
+        except ValueError:  # 29 February in a year that has none, or year 0
             continue
-        # A day of grace: the collector's clock and the nodes' may differ a little.
-        if stamp <= reference + timedelta(days=1):
+        # A day of grace: the collector's clock and the nodes' may differ a little (none for
+        # a bundle that claims to be made on the last day datetime holds).
+        if stamp <= reference or stamp - reference <= timedelta(days=1):
             return stamp
     return None
 
@@ -93,4 +96,10 @@ def line_time(line: str, reference: datetime | None) -> datetime | None:
 
 def iso(stamp: datetime | None) -> str | None:
     """``2022-03-22T23:49:24Z``: second precision is what engineers compare across nodes."""
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ") if stamp else None
+    if stamp is None:
+        return None
+    # Not strftime: its %Y does not pad years before 1000 on every platform.
+    return (
+        f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}"
+        f"T{stamp.hour:02d}:{stamp.minute:02d}:{stamp.second:02d}Z"
+    )

@@ -6,7 +6,10 @@ several times slower; the result is what ``yaml.safe_load`` gives, with the coll
 handled once, for every caller:
 
 - the string ``"null"`` that support-bundle-kit writes for empty values reads as null;
-- timestamps stay strings (they are compared and shown as text);
+- timestamps stay strings (they are compared and shown as text), tagged ones too;
+- every value is plain data (str, int, float, bool, null, list, map): an explicit tag that
+  would make anything else (``!!binary`` bytes, ``!!python/...``, ``!!set``) gives the text,
+  and an integer too long to print (Python refuses ``str()`` past 4300 digits) stays text;
 - anchors and aliases are refused: Kubernetes dumps never contain them, and an alias bomb
   could otherwise expand without bound in later processing;
 - ``metadata.managedFields``, the bulk of every object and read by no rule, is skipped
@@ -36,6 +39,12 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
 
 _STR = "tag:yaml.org,2002:str"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+#: the explicit tags whose constructors make plain data; any other tag gives the text
+_DATA_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
+)
+#: far beyond Kubernetes' int64, far below the 4300 digits where str() of an int fails
+_MAX_INT_BITS = 256
 _SKIPPED_KEYS = frozenset({"managedFields"})
 _MEMO_LIMIT = 100_000
 _NO_KEY = object()
@@ -89,11 +98,15 @@ def _typed(value: str, tag: str | None) -> Any:
         return result
     if tag == _STR:
         return None if value == "null" else value
-    construct = _CONSTRUCTOR.yaml_constructors.get(tag)
-    try:
-        return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value)) if construct else value
-    except (ValueError, yaml.YAMLError):
+    if tag not in _DATA_TAGS:
         return value
+    try:
+        result = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+    except (ValueError, OverflowError, yaml.YAMLError):
+        return value
+    if isinstance(result, int) and result.bit_length() > _MAX_INT_BITS:
+        return value
+    return result
 
 
 def _spent(budget: ParseBudget) -> YamlFileError:

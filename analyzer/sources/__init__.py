@@ -7,6 +7,13 @@ from so evidence can cite file and line.
 """
 
 from analyzer.sources import cluster, workloads  # noqa: F401 - registers the builders
-from analyzer.sources.core import KIND_KEY, LOG_SOURCES, SOURCES, SourceMissing, Sources
+from analyzer.sources.core import (
+    KIND_KEY,
+    LOG_SOURCES,
+    SOURCES,
+    SourceBroken,
+    SourceMissing,
+    Sources,
+)
 
-__all__ = ["KIND_KEY", "LOG_SOURCES", "SOURCES", "SourceMissing", "Sources"]
+__all__ = ["KIND_KEY", "LOG_SOURCES", "SOURCES", "SourceBroken", "SourceMissing", "Sources"]

@@ -29,6 +29,7 @@ from analyzer.bundle.yamlfile import (
 from analyzer.errors import BundleError
 from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
+from analyzer.sources import guard
 
 _READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
@@ -39,6 +40,11 @@ class SourceMissing(Exception):
     def __init__(self, reason: str, collect: str | None = None) -> None:
         super().__init__(reason)
         self.collect = collect
+
+
+class SourceBroken(SourceMissing):
+    """The bundle holds the source, but it could not be built from what is there: the
+    message names the file and what was wrong. The rules that read it end as error."""
 
 
 #: how to get what a bundle lacks, for the report's "what to collect next"
@@ -130,6 +136,8 @@ class Sources:
         self.profile = Profile()
         #: files that could not be read, for the report's collection notes
         self.notes: list[str] = []
+        #: a builder that fails on an odd value skips that object, or fails alone
+        self._guard = guard.BuildGuard(self.note, SourceMissing)
 
     # -- generic access -------------------------------------------------------------------------
     def _cached(self, key: str, build: Callable[[], Any]) -> Any:
@@ -138,11 +146,15 @@ class Sources:
         if key not in self._values:
             try:
                 with self.profile.timed(self.profile.sources, key):
-                    self._values[key] = build()
+                    self._values[key] = self._guard.run(key, build, self._refs, self._broken)
             except SourceMissing as exc:
                 self._missing[key] = exc
                 raise
-        return self._values[key]
+        return self._guard.without(self._values[key])
+
+    def _broken(self, reason: str) -> SourceBroken:
+        self.note(reason)
+        return SourceBroken(reason)
 
     def get(self, name: str) -> Any:
         """The value of a named source (not ``objects``); SourceMissing if the bundle lacks it."""
@@ -162,6 +174,8 @@ class Sources:
         span: tuple[int, int] | None = None,
     ) -> Any:
         """Record where ``value`` came from, so that citing it later gives file and line."""
+        if id(value) not in self._refs:
+            self._guard.remembered(id(value))
         self._refs[id(value)] = Evidence(path, line, excerpt, time, span)
         return value
 
@@ -229,6 +243,7 @@ class Sources:
         return self._namespaces
 
     def _load_list(self, path: str) -> ObjectList:
+        self._guard.reading(path)
         cached = self._lists.get(path)
         limit = self.bundle.limits.max_parse_size
         if cached is None and self.bundle.size(path) > limit:
@@ -242,6 +257,8 @@ class Sources:
                 cached = f"{path}: {exc}"
             except _READ_ERRORS as exc:
                 cached = f"{path}: cannot read ({exc})"
+            except MemoryError:
+                cached = f"{path}: not enough memory to parse it"
             if isinstance(cached, str):
                 self.note(cached)
             self._lists[path] = cached
@@ -284,7 +301,8 @@ class Sources:
             for item, line in zip(loaded.items, loaded.lines, strict=True):
                 name = dig(item, "metadata", "name") or "?"
                 ns = dig(item, "metadata", "namespace")
-                label = f"{item.get('kind') or plural} {ns + '/' if ns else ''}{name}"
+                # Formatted, not concatenated: a namespace or name may be any type.
+                label = f"{item.get('kind') or plural} {f'{ns}/' if ns else ''}{name}"
                 items.append(self.remember(item, path, line, label))
         return items
 
@@ -297,6 +315,7 @@ class Sources:
 
     def document(self, path: str) -> Any:
         """A small YAML/JSON file (metadata, configs), or None with a note if unreadable."""
+        self._guard.reading(path)
         if self.bundle.size(path) > self.bundle.limits.max_parse_size:
             self.note(f"{path}: over the YAML parsing limit")
             return None
@@ -307,6 +326,8 @@ class Sources:
             self.note(f"{path}: {exc}")
         except _READ_ERRORS as exc:
             self.note(f"{path}: cannot read ({exc})")
+        except MemoryError:
+            self.note(f"{path}: not enough memory to parse it")
         return None
 
     def line_of(self, path: str, needle: str) -> int | None:
@@ -429,7 +450,10 @@ class Sources:
 
     # -- the cluster identity for the report header ----------------------------------------------
     def bundle_info(self) -> BundleInfo:
-        versions = self.get("versions")
+        try:
+            versions = self.get("versions")
+        except SourceMissing:  # could not be built (noted): no version is known
+            versions = dict.fromkeys(("kubernetes", "harvester", "rancher"))
         try:
             nodes = self.get("nodes")
         except SourceMissing:
@@ -441,18 +465,25 @@ class Sources:
             kubernetes_version=versions["kubernetes"],
             harvester_version=versions["harvester"],
             rancher_version=versions["rancher"],
+            # The header takes values straight from Node objects: text or nothing, whatever
+            # type the bundle gave them, so the report stays valid against its schema.
             nodes=tuple(
                 NodeInfo(
-                    n["name"],
-                    n["ready"],
-                    n["kubelet_version"],
-                    n["os_image"],
-                    tuple(n["roles"]),
-                    n["has_node_zip"],
+                    str(n["name"]),
+                    _text(n["ready"]),
+                    _text(n["kubelet_version"]),
+                    _text(n["os_image"]),
+                    tuple(str(role) for role in n["roles"]),
+                    bool(n["has_node_zip"]),
                 )
-                for n in sorted(nodes, key=lambda n: n["name"])
+                for n in sorted(nodes, key=lambda n: str(n["name"]))
             ),
             notes=tuple(sorted(set(self.notes) | set(self.bundle.notes)))
             + tuple(f"entry refused (link or unsafe name): {r}" for r in self.bundle.rejected)
             + tuple(f"entry refused: {p}: {why}" for p, why in sorted(self.bundle.refused.items())),
         )
+
+
+def _text(value: Any) -> str | None:
+    """A scalar as text; None for null and for a list or map where a scalar belongs."""
+    return str(value) if isinstance(value, (str, int, float)) else None
