@@ -1,5 +1,6 @@
-"""Hostile bundles at full size: each must end in a report or in exit 2 with one line, within
-a minute, under 1 GB of memory, writing nothing outside its private temporary folder.
+"""Hostile bundles and rule packs at full size: each must end in a report, or in exit 2 (128 + n
+when signal n stops it) with one line, within a minute, under 1 GB of memory, writing nothing
+outside its private temporary folder.
 
     python benchmarks/hostile.py
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -59,6 +61,40 @@ def cases(work: Path) -> list[tuple]:
         ("malformed YAML", [corpus.malformed_yaml(at("malformed"))]),
         ("binary logs", [corpus.binary_logs(at("binary"))]),
         ("split bundle, first part", corpus.split_bytes(at("split"))[:1]),
+        # issue 10: archives and folders
+        ("12 node zips of 199k entries", [corpus.many_node_zip_entries(at("budget"))]),
+        ("deflate64 and encrypted entries", [corpus.unreadable_methods(at("methods"))]),
+        ("folder 1,500 levels deep", [corpus.deep_folder(_deep_home(), 1500)]),
+        ("names not UTF-8, folder", [corpus.non_utf8_folder(at("nonutf8"))]),
+        ("names not UTF-8, tar.gz", [corpus.non_utf8_tar(at("nonutf8tar"))]),
+        ("5,000-character tar path", [corpus.long_tar_path(at("longpath"), 5000)]),
+        (
+            "tar bomb: 1000 MiB of zeros in a member",
+            [corpus.tar_bomb(at("tarbomb"), 1000 * corpus.MIB)],
+        ),
+        ("/usr, a huge folder that is no bundle", [Path("/usr")]),
+        (
+            "ticket folder with 3 bundles",
+            [corpus.ticket_folder(at("ticket"), ["a.zip", "b\x1b[2J.zip"], 1)],
+        ),
+        ("outer zip around one bundle zip", [corpus.outer_zip(at("outer"))]),
+        ("64 KiB lines against the redaction", [corpus.secret_shapes(at("secrets"))]),
+        # Hostile rule packs (issue 10, item 11), analyzing the healthy fixture: name,
+        # bundle, and the extra arguments that point the CLI at the pack.
+        ("rules: templates building 2 GB", [corpus.BASE], rules(corpus.template_bombs(at("tpl")))),
+        ("rules: jmespath [@, @] x 34", [corpus.BASE], rules(corpus.query_bombs(at("query")))),
+        ("rules: YAML alias bomb", [corpus.BASE], rules(corpus.rule_alias_bomb(at("ralias")))),
+        ("rules: 5,000 in a chain", [corpus.BASE], rules(corpus.rule_graph(at("chain")))),
+        (
+            "rules: 5,000, each explains 50",
+            [corpus.BASE],
+            rules(corpus.rule_graph(at("dense"), fan_out=50)),
+        ),
+        ("odd values, 20,025 pods (25 odd)", [corpus.odd_values(at("odd"))]),
+        ("200,000 out-of-range log times", [corpus.odd_log_times(at("times"))]),
+        ("192 MiB of near-miss kernel lines", [corpus.busy_logs(at("busy"))]),
+        *_interrupted_cases(at),
+        *_output_cases(work, at),
     ]
 
 
@@ -97,8 +133,38 @@ def _output_cases(work: Path, at: Callable[[str], Path]) -> list[tuple]:
     ]
 
 
+def _interrupted(signal: int) -> list[str]:
+    """A command prefix that starts the analysis, sends it ``signal`` half a second later
+    (mid-scan on the busy bundle) and exits with the analysis's own exit code."""
+    return [
+        sys.executable,
+        "-c",
+        "import subprocess, sys, time; run = subprocess.Popen(sys.argv[2:]); time.sleep(0.5); "
+        "run.send_signal(int(sys.argv[1])); sys.exit(run.wait())",
+        str(signal),
+    ]
+
+
+def _interrupted_cases(at: Callable[[str], Path]) -> list[tuple]:
+    """Issue 10, item 12: SIGINT, SIGTERM and SIGHUP in the middle of a scan, and a TMPDIR
+    that fills up while node zips are copied into it (the same file-size limit as a full
+    disk; the report goes to /dev/null, which no limit touches)."""
+    busy = corpus.busy_logs(at("interrupted"))
+    return [
+        *(
+            (f"signal {sig.name} mid-scan", [busy], [], _interrupted(sig))
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        ),
+        ("TMPDIR full while node zips are copied", [busy], [], FILE_SIZE_LIMIT),
+    ]
+
+
 def rules(pack: Path) -> list[str]:
     return ["--rules", str(pack)]
+
+
+#: exit codes of a run ended by SIGHUP, SIGINT, SIGTERM (128 + the signal's number)
+INTERRUPTED = (129, 130, 143)
 
 
 def main() -> int:
@@ -122,7 +188,7 @@ def main() -> int:
             wall, peak = run.wall, run.peak_mb
             written = {p for p in work.rglob("*")} - listing
             ok = (
-                run.returncode in (0, 2)
+                run.returncode in (0, 2, *INTERRUPTED)
                 and len(messages) == 1
                 and wall < 60
                 and peak < 1024

@@ -14,21 +14,25 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
 
 
-def _setup(tmp_path: Path) -> tuple[Path, Path]:
+def _setup(
+    tmp_path: Path,
+    line: str = f"Nov 03 16:40:01 hv-node1 rke2[1]: LEAK AWS_SECRET_ACCESS_KEY={SECRET} {ESCAPES}",
+    message: str = '"{{ hits[0].text }}"',
+) -> tuple[Path, Path]:
+    """A bundle whose rke2-server log gains ``line``, and a rule pack whose one rule quotes
+    the line it matched in a fact (and in ``message``)."""
     bundle = corpus.bundle_dir(tmp_path)
     with open(bundle / "nodes/hv-node1/logs/rke2-server.log", "a") as handle:
-        handle.write(
-            f"Nov 03 16:40:01 hv-node1 rke2[1]: LEAK AWS_SECRET_ACCESS_KEY={SECRET} {ESCAPES}\n"
-        )
+        handle.write(line + "\n")
     rules = rules_with(
         tmp_path,
-        leak="""\
+        leak=f"""\
         logs:
-          - {name: hits, source: node_logs, files: "*/rke2-server.log", pattern: 'LEAK'}
+          - {{name: hits, source: node_logs, files: "*/rke2-server.log", pattern: 'LEAK'}}
         facts:
           line: "hits[0].text"
         when: hits
-        message: "{{ hits[0].text }}"
+        message: {message}
         """,
     )
     return bundle, rules
@@ -96,21 +100,8 @@ def test_explain_refuses_html_in_one_line(capsys, tmp_path):
 def test_explain_redacts_a_value_before_shortening_it(capsys, tmp_path):
     """Shortened first, "postgres://u:pgpass1234...@db" cut inside the password would no
     longer look like a URL with credentials, and its first characters would show."""
-    bundle = corpus.bundle_dir(tmp_path)
     line = "LEAK " + "x" * 262 + " postgres://harvester:pgpass1234567890abcdef@db.example.com/app"
-    with open(bundle / "nodes/hv-node1/logs/rke2-server.log", "a") as handle:
-        handle.write(line + "\n")
-    rules = rules_with(
-        tmp_path,
-        leak="""\
-        logs:
-          - {name: hits, source: node_logs, files: "*/rke2-server.log", pattern: 'LEAK'}
-        facts:
-          line: "hits[0].text"
-        when: hits
-        message: m
-        """,
-    )
+    bundle, rules = _setup(tmp_path, line, message="m")
     _, out, _ = _explain(capsys, bundle, rules)
     shown = out.splitlines()[out.splitlines().index("facts.line: hits[0].text") + 1]
     assert shown.endswith(" ...") and "pgpass" not in shown and "[REDACTED]" in shown
