@@ -275,9 +275,12 @@ def test_a_huge_version_is_no_version():
 def test_the_guard_skips_the_object_being_read_and_builds_again():
     from analyzer.report import Evidence
     from analyzer.sources import guard
+    from analyzer.sources.citations import Citations
 
     objects = [{"n": 1}, {"n": "odd"}, {"n": 3}]
-    refs = {id(o): Evidence("yamls/x.yaml", i + 1, f"X {i}") for i, o in enumerate(objects)}
+    refs = Citations()
+    for i, o in enumerate(objects):
+        refs.add(o, Evidence("yamls/x.yaml", i + 1, f"X {i}"))
     notes: list[str] = []
     builds = guard.BuildGuard(notes.append, LookupError)
 
@@ -297,30 +300,34 @@ def test_the_guard_never_skips_a_record_the_failing_build_made():
     that gets the same id. The source fails instead, naming the files it read."""
     from analyzer.report import Evidence
     from analyzer.sources import guard
+    from analyzer.sources.citations import Citations
 
-    refs: dict[int, Evidence] = {}
+    refs = Citations()
     notes: list[str] = []
     builds = guard.BuildGuard(notes.append, LookupError)
 
     def build() -> None:
         builds.reading("yamls/y.yaml")
         made = {"n": "odd"}
-        builds.remembered(id(made))
-        refs[id(made)] = Evidence("yamls/y.yaml", 1, "made here")
+        builds.remembered(made)
+        refs.add(made, Evidence("yamls/y.yaml", 1, "made here"))
         made["n"] + 1
 
     with pytest.raises(RuntimeError, match=r"source numbers could not be read from yamls/y.yaml"):
         builds.run("numbers", build, refs, RuntimeError)
-    assert notes == [] and refs == {}
+    assert notes == [] and len(refs) == 0
 
 
 def test_the_guard_gives_up_when_rebuilding_costs_too_much():
     """Each skip rebuilds the source: past MAX_WASTED records built in vain it fails alone."""
     from analyzer.report import Evidence
     from analyzer.sources import guard
+    from analyzer.sources.citations import Citations
 
     objects = [{"n": "odd"} for _ in range(3)]
-    refs = {id(o): Evidence("yamls/x.yaml", i + 1, f"X {i}") for i, o in enumerate(objects)}
+    refs = Citations()
+    for i, o in enumerate(objects):
+        refs.add(o, Evidence("yamls/x.yaml", i + 1, f"X {i}"))
     notes: list[str] = []
     builds = guard.BuildGuard(notes.append, LookupError)
 
@@ -329,7 +336,7 @@ def test_the_guard_gives_up_when_rebuilding_costs_too_much():
         for item in builds.without(objects):
             for _ in range(guard.MAX_WASTED * 2 // 3):  # the records of ordinary objects
                 made.append({})
-                builds.remembered(id(made[-1]))
+                builds.remembered(made[-1])
             made.append(item["n"] + 1)
         return made
 

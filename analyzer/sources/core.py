@@ -30,6 +30,7 @@ from analyzer.errors import BundleError
 from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 from analyzer.sources import guard
+from analyzer.sources.citations import Citations
 
 _READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
@@ -123,7 +124,7 @@ class Sources:
         self._values: dict[str, Any] = {}
         self._missing: dict[str, SourceMissing] = {}
         self._lists: dict[str, ObjectList | str] = {}
-        self._refs: dict[int, Evidence] = {}
+        self._refs = Citations()
         self._index: dict[tuple[str, str], list[tuple[str | None, str, str]]] | None = None
         self._namespaces: set[str] = set()
         self._node_roots: dict[str, str] | None = None
@@ -162,7 +163,7 @@ class Sources:
 
     def cite(self, value: Any) -> Evidence | None:
         """Where a record returned by a source came from, if it is one."""
-        return self._refs.get(id(value))
+        return self._refs.get(value)
 
     def remember(
         self,
@@ -174,9 +175,9 @@ class Sources:
         span: tuple[int, int] | None = None,
     ) -> Any:
         """Record where ``value`` came from, so that citing it later gives file and line."""
-        if id(value) not in self._refs:
-            self._guard.remembered(id(value))
-        self._refs[id(value)] = Evidence(path, line, excerpt, time, span)
+        if value not in self._refs:
+            self._guard.remembered(value)
+        self._refs.add(value, Evidence(path, line, excerpt, time, span))
         return value
 
     def note(self, text: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from analyzer.errors import AnalyzerError
 from analyzer.report import Evidence
+from analyzer.sources.citations import Citations
 
 #: objects one source may skip before it is given up on: each skip costs a rebuild
 MAX_SKIPPED = 20
@@ -33,11 +34,11 @@ _LONGEST = 300
 
 @dataclass
 class Attempt:
-    """One run of a builder: the records it remembered (forgotten again if it fails, so no
-    later object that reuses their id is cited as them) and the files it parsed."""
+    """One run of a builder: the records it remembered (forgotten again if it fails: they
+    die with it) and the files it parsed."""
 
     key: str
-    refs: list[int] = field(default_factory=list)
+    refs: list[Any] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
 
 
@@ -57,7 +58,7 @@ class BuildGuard:
         self,
         key: str,
         build: Callable[[], Any],
-        refs: dict[int, Evidence],
+        refs: Citations,
         broken: Callable[[str], Exception],
     ) -> Any:
         """``build()``; where it fails on an object, again without that object. ``refs``
@@ -74,7 +75,7 @@ class BuildGuard:
             # Whatever a value of the wrong type or range makes a builder raise.
             except Exception as exc:
                 # Not a record this build made: skipping it would not change the next try.
-                found = culprit(exc, refs, set(attempt.refs))
+                found = culprit(exc, refs, {id(r) for r in attempt.refs})
                 _forget(attempt, refs)
                 why = describe(exc)
                 wasted += len(attempt.refs)
@@ -92,10 +93,10 @@ class BuildGuard:
             finally:
                 self._attempts.pop()
 
-    def remembered(self, ref: int) -> None:
+    def remembered(self, record: Any) -> None:
         """A record was handed out by the build under way."""
         if self._attempts:
-            self._attempts[-1].refs.append(ref)
+            self._attempts[-1].refs.append(record)
 
     def reading(self, path: str) -> None:
         """A file was parsed for the builds under way."""
@@ -109,10 +110,10 @@ class BuildGuard:
         return values
 
 
-def _forget(attempt: Attempt, refs: dict[int, Evidence]) -> None:
-    # The failed build's records die with it; a later object could get one's id.
-    for ref in attempt.refs:
-        refs.pop(ref, None)
+def _forget(attempt: Attempt, refs: Citations) -> None:
+    # The failed build's records die with it: the table need not keep them alive.
+    for record in attempt.refs:
+        refs.drop(record)
 
 
 def describe(exc: BaseException) -> str:
@@ -121,9 +122,7 @@ def describe(exc: BaseException) -> str:
     return text if len(text) <= _LONGEST else text[: _LONGEST - 3] + "..."
 
 
-def culprit(
-    exc: BaseException, refs: dict[int, Evidence], made: set[int]
-) -> tuple[Any, Evidence] | None:
+def culprit(exc: BaseException, refs: Citations, made: set[int]) -> tuple[Any, Evidence] | None:
     """The record the failing code was reading: the innermost local of the traceback that is
     a record a source handed out (an object of a YAML dump, a record of another source),
     other than those ``made`` by the failing build itself."""
@@ -134,8 +133,9 @@ def culprit(
         tb = tb.tb_next
     for frame in reversed(frames):
         for value in frame.f_locals.values():
-            if isinstance(value, dict) and id(value) in refs and id(value) not in made:
-                return value, refs[id(value)]
+            where = refs.get(value) if isinstance(value, dict) else None
+            if where is not None and id(value) not in made:
+                return value, where
     return None
 
 
