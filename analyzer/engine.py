@@ -1,71 +1,47 @@
-"""Evaluating a rule book over a bundle, and the root-cause analysis of what fired.
+"""Evaluating a rule book over the sources of a bundle; the engine never opens the bundle.
 
 1. Version gates: a rule whose ``applies_to`` does not cover the cluster is skipped.
-2. One pass over the logs: every active rule's matchers are grouped by file, and each file
-   is read once for all of them.
+2. The log hits of every active rule's matchers, from one pass over the logs (sources/logs.py),
+   while the other sources the rules read are built.
 3. Rules run in dependency order. Each ends as fail/warn (fired), pass, skip (naming the
    missing input or the dependency that did not fire) or error (naming the rule and what
    broke); one broken rule never stops the others.
-4. A fired finding explained by another fired finding is folded under it; the rest are the
-   root causes, most severe first, then those that explain the most.
+4. The outcomes are assembled into a report (assemble.py): root causes, what to collect next.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import threading
-import zipfile
-import zlib
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analyzer._version import __version__
-from analyzer.bundle import Bundle, open_bundle
-from analyzer.bundle.logscan import HitSink, LogPattern, Scanner, lines_at
-from analyzer.bundle.scanpool import ParallelScan
-from analyzer.bundle.timestamps import iso, line_time
-from analyzer.errors import BundleError
-from analyzer.fold import fold
+from analyzer.assemble import assemble
+from analyzer.budget import render_bounded, time_budget
 from analyzer.query import options_for
 from analyzer.redact import redact_report
-from analyzer.report import (
-    CollectHint,
-    Evidence,
-    Finding,
-    Report,
-    RootCause,
-    TimelineEntry,
-    UpgradeAdvice,
-    severity_rank,
-)
+from analyzer.report import Evidence, Finding, Report, severity_rank
 from analyzer.rulebook import (
     Condition,
-    LogMatcher,
     Rule,
     RuleBook,
-    RuleTemplate,
     default_rules_dir,
     load_rules,
 )
-from analyzer.sources import SourceBroken, SourceMissing, Sources
-from analyzer.versions import compare_versions, parse_version
+from analyzer.sources import SourceBroken, SourceMissing, Sources, logs, open_sources
+from analyzer.versions import parse_version
+
+if TYPE_CHECKING:
+    from analyzer.bundle import Bundle
 
 #: evidence items kept per finding; the total is reported beside them
 MAX_EVIDENCE = 20
-#: timeline entries kept: the latest ones, which lead up to the bundle
-MAX_TIMELINE = 200
 #: lines shown before and after a cited log line
 CONTEXT_LINES = 2
 #: a rule's own work (queries, conditions, templates), bundle loading excluded
 RULE_BUDGET_SECONDS = 10.0
-#: the longest message or remediation a rule may render
-MAX_RENDERED = 20_000
 _PRODUCT_LABEL = {"harvester": "Harvester", "kubernetes": "Kubernetes", "rancher": "Rancher"}
 
 
@@ -81,16 +57,6 @@ class _Skip(Exception):
 
 
 @dataclass
-class _LogResult:
-    sink: HitSink = field(default_factory=HitSink)
-    files: int = 0
-    missing: str | None = None
-    collect: str | None = None
-    #: files that could not be read: a rule that did not fire cannot say "pass"
-    unreadable: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Trace:
     """What one rule saw: each fact's and condition's value, for ``--explain``."""
 
@@ -98,18 +64,6 @@ class Trace:
 
     def add(self, where: str, text: str, value: Any) -> None:
         self.steps.append((where, text, value))
-
-
-def run_time(now: datetime | None = None) -> str:
-    """The time printed in reports: ``now``, else SOURCE_DATE_EPOCH (reproducible runs)."""
-    if now is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        now = (
-            datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-            if epoch and epoch.isdigit()
-            else datetime.now(timezone.utc)
-        )
-    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: ``progress(stage, done, total)``: what the analysis is doing; done and total are bytes
@@ -122,22 +76,21 @@ def _quiet(stage: str, done: int | None, total: int | None) -> None:
 
 
 class Analysis:
-    """One evaluation of a rule book over one open bundle."""
+    """One evaluation of a rule book over the sources of one open bundle."""
 
     def __init__(
         self,
-        bundle: Bundle,
+        sources: Sources,
         book: RuleBook,
         workers: int | None = None,
         progress: Progress | None = None,
     ) -> None:
-        self.bundle = bundle
         self.book = book
         #: told what the analysis is doing, for a progress display (None: nobody listens)
         self.progress: Progress = progress or _quiet
         #: processes scanning the logs (None: one per core; 1: no worker process)
         self.workers = workers
-        self.sources = Sources(bundle)
+        self.sources = sources
         self.profile = self.sources.profile
         self.options = options_for(self.sources.age_hours)
         # A versions source that could not be built leaves every version unknown (noted):
@@ -148,7 +101,7 @@ class Analysis:
         #: dated evidence of fired rules, for the timeline
         self.cited: list[tuple[Evidence, str]] = []
         self.traces: dict[str, Trace] = {}
-        self._logs: dict[tuple[str, str], _LogResult] = {}
+        self._logs: dict[Hashable, logs.LogMatches] = {}
 
     # -- phase 1: version gates ---------------------------------------------------------------
     def _gate(self, rule: Rule) -> None:
@@ -168,96 +121,6 @@ class Analysis:
                     "not-applicable", f"applies to {label} {wanted.text}; the cluster runs {found}"
                 )
 
-    # -- phase 2: one pass over the logs ---------------------------------------------------------
-    def log_plan(self, rules: list[Rule]) -> dict[str, dict[Hashable, LogPattern]]:
-        """Which patterns to look for in which log file: path -> (rule id, matcher) -> pattern.
-        Also records, per matcher, how many files it has, or why it has none."""
-        wanted: dict[str, dict[Hashable, LogPattern]] = {}
-        for rule in rules:
-            for matcher in rule.logs:
-                key = (rule.id, matcher.name)
-                result = self._logs[key] = _LogResult()
-                try:
-                    files = self.sources.log_files(matcher.source)
-                except SourceMissing as exc:
-                    result.missing, result.collect = str(exc), exc.collect
-                    continue
-                for logical, path in files:
-                    if matcher.wants(logical):
-                        wanted.setdefault(path, {})[key] = matcher.regex
-                        result.files += 1
-                if not result.files:
-                    result.missing = f"no {matcher.source} file matches {', '.join(matcher.files)}"
-        return wanted
-
-    def _scan_logs(self, rules: list[Rule]) -> None:
-        wanted = self.log_plan(rules)
-        paths = sorted(wanted)
-
-        def scan_one(scanner: Scanner, path: str) -> dict[Hashable, HitSink] | str:
-            sinks: dict[Hashable, HitSink] = {}
-            try:
-                with self.bundle.open(path) as stream:
-                    scanner.scan(stream, path, wanted[path], sinks)
-            except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                return str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
-            except MemoryError:
-                return f"{path}: not enough memory to scan it"
-            return sinks
-
-        # The logs are scanned by worker processes where that pays, while this process
-        # builds the sources the rules read: the two costs overlap instead of adding up.
-        scan = ParallelScan(paths, [self.bundle.size(p) for p in paths], scan_one, self.workers)
-        # The report names the archive by its sha256: hashing runs outside the GIL, so it
-        # overlaps with the rest rather than adding to the end (started after the forks).
-        hashing = threading.Thread(target=self._digest, daemon=True)
-        hashing.start()
-        try:
-            self.progress("reading objects", None, None)
-            self._load_sources(rules)
-            result = scan.result(lambda done, total: self.progress("scanning logs", done, total))
-        finally:  # stopped early (an error, Ctrl-C, SIGTERM): no helper outlives the run
-            scan.close()
-        hashing.join()
-        for path, why in result.unreadable:
-            self.sources.note(why)
-            for key in wanted[path]:
-                self._logs[key].unreadable.append(why)
-        for key, sink in result.sinks.items():
-            self._logs[key].sink = sink
-
-    def _digest(self) -> None:
-        # A failure is met again, and reported, where the report asks for the digest.
-        with contextlib.suppress(OSError, BundleError, zipfile.BadZipFile):
-            self.bundle.sha256  # noqa: B018 - computed and cached
-
-    def _load_sources(self, rules: list[Rule]) -> None:
-        """Build every source the active rules read (each rule would, one by one, later)."""
-        for rule in rules:
-            for name in sorted(rule.needs() - {"objects"}):
-                with contextlib.suppress(SourceMissing):
-                    self.sources.get(name)
-            for kind in sorted(rule.object_kinds):
-                with contextlib.suppress(SourceMissing):
-                    self.sources.kind(kind)
-
-    def _hit_records(self, matcher: LogMatcher, result: _LogResult) -> list[dict[str, Any]]:
-        records = []
-        for hit in result.sink.hits():
-            stamp = iso(line_time(hit.text, self.created_at))
-            record: dict[str, Any] = {
-                "path": hit.path,
-                "line": hit.line,
-                "text": hit.text,
-                "time": stamp,
-                "groups": hit.groups,
-                **self.sources.log_origin(matcher.source, hit.path),
-            }
-            records.append(
-                self.sources.remember(record, hit.path, hit.line, hit.text, stamp, hit.span)
-            )
-        return records
-
     # -- phase 3: rules -----------------------------------------------------------------------
     def active_rules(self) -> list[Rule]:
         """The rules that apply to this cluster's versions, in graph order; the others are
@@ -275,7 +138,14 @@ class Analysis:
     def run(self) -> None:
         active = self.active_rules()
         with self.profile.phase("scan logs"):
-            self._scan_logs(active)
+            matchers = {(r.id, m.name): m for r in active for m in r.logs}
+            self._logs = logs.scan(
+                self.sources,
+                matchers,
+                self.workers,
+                lambda: self._load_sources(active),
+                lambda done, total: self.progress("scanning logs", done, total),
+            )
         self.progress("evaluating rules", None, None)
         with self.profile.phase("rules"):
             self._evaluate_all(active)
@@ -284,41 +154,24 @@ class Analysis:
             self._add_context()
 
     def _add_context(self) -> None:
-        """Give each cited log line the lines around it, read again from its file.
-
-        Only the few lines the fired findings cite are read, after the rules ran (which
-        hits matter is known only then); a file is read once, up to the last line needed.
-        """
-
-        def around(line: int) -> range:
-            return range(max(1, line - CONTEXT_LINES), line + CONTEXT_LINES + 1)
-
-        wanted: dict[str, set[int]] = {}
-        for finding in self.outcomes.values():
-            for e in finding.evidence:
-                if e.span is not None and e.line:
-                    wanted.setdefault(e.path, set()).update(around(e.line))
-        text: dict[str, dict[int, str]] = {}
-        for path in sorted(wanted):
-            try:
-                with self.bundle.open(path) as stream:
-                    text[path] = lines_at(stream, wanted[path])
-            except (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError):
-                continue  # the scan met it already; the evidence simply has no context
-
-        def framed(e: Evidence) -> Evidence:
-            lines = text.get(e.path)
-            if not lines or e.span is None or not e.line:
-                return e
-            before = tuple(lines[n] for n in around(e.line) if n < e.line and n in lines)
-            after = tuple(lines[n] for n in around(e.line) if n > e.line and n in lines)
-            return replace(e, before=before, after=after)
-
+        """Give each cited log line the lines around it (known only once the rules ran)."""
+        cited = [e for finding in self.outcomes.values() for e in finding.evidence]
+        framed = logs.framed(self.sources, cited, CONTEXT_LINES)
         for rule_id, finding in self.outcomes.items():
-            if any(e.path in text for e in finding.evidence):
-                self.outcomes[rule_id] = replace(
-                    finding, evidence=tuple(framed(e) for e in finding.evidence)
-                )
+            if any(e in framed for e in finding.evidence):
+                evidence = tuple(framed.get(e, e) for e in finding.evidence)
+                self.outcomes[rule_id] = replace(finding, evidence=evidence)
+
+    def _load_sources(self, rules: list[Rule]) -> None:
+        """Build every source the active rules read (each rule would, one by one, later)."""
+        self.progress("reading objects", None, None)
+        for rule in rules:
+            for name in sorted(rule.needs() - {"objects"}):
+                with contextlib.suppress(SourceMissing):
+                    self.sources.get(name)
+            for kind in sorted(rule.object_kinds):
+                with contextlib.suppress(SourceMissing):
+                    self.sources.kind(kind)
 
     def _evaluate_all(self, active: list[Rule]) -> None:
         for rule in active:
@@ -372,7 +225,7 @@ class Analysis:
 
     def _evaluate(self, rule: Rule, trace: Trace) -> Finding:
         root = self._root(rule)
-        with _time_budget(RULE_BUDGET_SECONDS):
+        with time_budget(RULE_BUDGET_SECONDS):
             return self._evaluate_loaded(rule, root, trace)
 
     def _evaluate_loaded(self, rule: Rule, root: dict[str, Any], trace: Trace) -> Finding:
@@ -380,9 +233,9 @@ class Analysis:
         for matcher in rule.logs:
             result = self._logs[(rule.id, matcher.name)]
             if result.missing and not matcher.optional:
-                raise _Skip("missing-input", result.missing, result.collect)
+                raise _Skip("missing-input", str(result.missing), result.missing.collect)
             unreadable += result.unreadable
-            hits = self._hit_records(matcher, result)
+            hits = logs.hit_records(self.sources, matcher.source, result)
             count = result.sink.count
             root[matcher.name] = hits if count >= matcher.min else []
             trace.add(
@@ -427,9 +280,9 @@ class Analysis:
             rule.title,
             rule.severity,
             rule.category,
-            "fail" if severity_rank(rule.severity) <= severity_rank("medium") else "warn",
-            message=_render(rule.message, context),
-            remediation=_render(rule.remediation, context),
+            fired_status(rule),
+            message=render_bounded(rule.message, context),
+            remediation=render_bounded(rule.remediation, context),
             references=rule.references,
             evidence=tuple(evidence[:MAX_EVIDENCE]),
             evidence_total=len(evidence),
@@ -478,152 +331,15 @@ class Analysis:
             for item in value:
                 yield from self._cite(item, budget)
 
-    # -- phase 4: root causes ---------------------------------------------------------------------
-    def report(self, now: datetime | None = None) -> Report:
-        fired = {rid for rid, f in self.outcomes.items() if f.fired}
-        explains, explained_by = fold(self.book.explains_graph(), fired, self._rank)
-        findings = []
-        for rule_id, finding in self.outcomes.items():
-            if rule_id in fired:
-                finding = replace(
-                    finding, explains=explains[rule_id], explained_by=explained_by[rule_id]
-                )
-            findings.append(finding)
-        findings.sort(key=Finding.sort_key)
-        roots = sorted(
-            (f for f in findings if f.fired and not f.explained_by),
-            key=lambda f: (severity_rank(f.severity), -len(f.explains), f.rule_id),
-        )
-        return Report(
-            bundle=self.sources.bundle_info(),
-            findings=tuple(findings),
-            root_causes=tuple(RootCause(f.rule_id, f.explains) for f in roots),
-            generated_at=run_time(now),
-            tool_version=__version__,
-            rules_loaded=len(self.book.rules),
-            rule_pack=self.book.identity(),
-            collect_next=self._collect_next(findings),
-            upgrade=self._upgrade(findings),
-            timeline=self._timeline(),
-        )
-
-    def _collect_next(self, findings: list[Finding]) -> tuple[CollectHint, ...]:
-        """What rules could not evaluate and what collection-gap rules found, and how to get it."""
-        wanted: dict[str, tuple[set[str], set[str]]] = {}
-        for finding in findings:
-            if finding.collect:
-                how, missing = finding.collect, finding.message
-            elif finding.fired and finding.category == "bundle":
-                how, missing = finding.remediation, " ".join(finding.message.split())
-            else:
-                continue
-            what, ids = wanted.setdefault(how, (set(), set()))
-            what.add(missing)
-            ids.add(finding.rule_id)
-        return tuple(
-            CollectHint(tuple(sorted(what)), how, tuple(sorted(ids)))
-            for how, (what, ids) in sorted(wanted.items())
-        )
-
-    def _upgrade(self, findings: list[Finding]) -> UpgradeAdvice | None:
-        """The newest release that the fired findings' rules name as their fix, if newer."""
-        running = self.versions.get("harvester")
-        fixes: dict[str, list[str]] = {}
-        for finding in findings:
-            target = self.book.rules[finding.rule_id].fixed_in.get("harvester")
-            newer = compare_versions(running, target)
-            if finding.fired and target and newer in (-1, None):
-                fixes.setdefault(target, []).append(finding.rule_id)
-        if not fixes:
-            return None
-        best = max(fixes, key=lambda v: parse_version(v) or parse_version("0"))
-        every = sorted({rid for ids in fixes.values() for rid in ids})
-        return UpgradeAdvice("Harvester", best, tuple(every))
-
-    def _timeline(self) -> tuple[TimelineEntry, ...]:
-        """Cited log lines and Warning events of all nodes, in time order, the latest kept.
-
-        A line is listed once: an event a rule cites carries that rule, a line cited by
-        several rules the first of them (in evaluation order).
-        """
-        entries: dict[tuple[str, int | None], TimelineEntry] = {}
-        try:
-            events = self.sources.get("events")
-        except SourceMissing:
-            events = []
-        for event in events:
-            where = self.sources.cite(event)
-            if event["type"] == "Warning" and where is not None and where.time:
-                origin = f"{event['kind']} {event['namespace'] or ''}/{event['name']}"
-                entries[(where.path, where.line)] = TimelineEntry(
-                    where.time, origin, where.path, where.line, where.excerpt
-                )
-        for evidence, rule_id in self.cited:
-            key = (evidence.path, evidence.line)
-            known = entries.get(key)
-            if known is None:
-                origin = self.sources.origin(evidence.path)
-                entries[key] = TimelineEntry(
-                    evidence.time or "",
-                    origin,
-                    evidence.path,
-                    evidence.line,
-                    evidence.excerpt,
-                    rule_id,
-                )
-            elif not known.rule_id:
-                entries[key] = replace(known, rule_id=rule_id)
-        return tuple(sorted(entries.values())[-MAX_TIMELINE:])
-
-    def _rank(self, rule_id: str) -> tuple[int, str]:
-        return (severity_rank(self.book.rules[rule_id].severity), rule_id)
-
 
 def _truthy(value: Any) -> bool:
     # jmespath's notion of truth: false, null, empty list/object/string are false; 0 is true.
     return not (value is None or value is False or value in ("", [], {}))
 
 
-def _render(template: RuleTemplate, context: dict[str, Any]) -> str:
-    """Render chunk by chunk so that a runaway template stops at MAX_RENDERED, not at OOM."""
-    chunks, size = [], 0
-    for chunk in template.generate(context):
-        size += len(chunk)
-        if size > MAX_RENDERED:
-            raise RuleRunaway(f"its template renders more than {MAX_RENDERED} characters")
-        chunks.append(chunk)
-    return "".join(chunks).strip()
-
-
-class RuleRunaway(Exception):
-    """A rule that takes too long or renders too much."""
-
-
-@contextmanager
-def _time_budget(seconds: float) -> Iterator[None]:
-    """Interrupt a rule's own work (queries, templates) after ``seconds``.
-
-    A SIGALRM timer interrupts pure-Python loops such as a template nested a million deep;
-    RE2 and the YAML parser are outside it (they are linear, and loading is not the rule's
-    doing). Signals only reach the main thread, so elsewhere the budget is not enforced.
-    """
-    if (
-        not hasattr(signal, "setitimer")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise RuleRunaway(f"it ran for more than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def fired_status(rule: Rule) -> str:
+    """The status of a rule that fired."""
+    return "fail" if severity_rank(rule.severity) <= severity_rank("medium") else "warn"
 
 
 def _fixed_in(rule: Rule) -> str | None:
@@ -672,27 +388,13 @@ def analyze(
     ``workers`` caps the processes scanning logs (default one per core; the report is the
     same whatever the number); ``progress`` is told what the analysis is doing."""
     book = rules if isinstance(rules, RuleBook) else load_rules(rules or default_rules_dir())
-    if isinstance(bundle, Bundle):
-        return _analyze_open(bundle, book, now, redact, profile, workers, progress)
     if progress is not None:
         progress("opening the bundle", None, None)
-    with open_bundle(bundle) as opened:
-        return _analyze_open(opened, book, now, redact, profile, workers, progress)
-
-
-def _analyze_open(
-    bundle: Bundle,
-    book: RuleBook,
-    now: datetime | None,
-    redact: bool,
-    profile: bool,
-    workers: int | None,
-    progress: Progress | None = None,
-) -> Report:
-    analysis = Analysis(bundle, book, workers, progress)
-    analysis.run()
-    with analysis.profile.phase("report"):
-        report = analysis.report(now)
+    with open_sources(bundle) as sources:
+        analysis = Analysis(sources, book, workers, progress)
+        analysis.run()
+        with analysis.profile.phase("report"):
+            report = assemble(analysis.sources, book, analysis.outcomes, analysis.cited, now)
     if redact:
         with analysis.profile.phase("redact"):
             report = redact_report(report)

@@ -18,14 +18,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.bundle import open_bundle
 from analyzer.engine import Analysis
 from analyzer.errors import AnalyzerError
 from analyzer.redact import redact
 from analyzer.render.terminal import strip_controls
 from analyzer.rulebook import RuleBook
 from analyzer.sizes import text_size
-from analyzer.sources import Sources
+from analyzer.sources import Sources, open_sources
 
 #: formats --explain writes; the HTML report has no trace view
 EXPLAIN_FORMATS = ("text", "md", "json")
@@ -109,8 +108,8 @@ def explain(
     if rule is None:
         raise AnalyzerError(f"no rule '{rule_id}' in {book.root}")
     clean = _Cleaner(redact)
-    with open_bundle(bundle) as opened:
-        analysis = Analysis(opened, book)
+    with open_sources(bundle) as sources:
+        analysis = Analysis(sources, book)
         analysis.run()
         finding = analysis.outcomes[rule_id]
         result = Explanation(

@@ -53,6 +53,7 @@ _TOP_KEYS = {
     "evidence": False,
     "explains": False,
     "references": False,
+    "collect": False,
 }
 _LOG_KEYS = {
     "name": True,
@@ -126,6 +127,9 @@ class Rule:
     remediation: RuleTemplate
     applies_to: dict[str, VersionRange] = field(default_factory=dict)
     fixed_in: dict[str, str] = field(default_factory=dict)
+    #: what it finds is a gap in the bundle: when it fires, its message and remediation are
+    #: listed under "what to collect next"
+    collect: bool = False
     requires: tuple[str, ...] = ()
     #: sources that must be present, and those read as null when absent
     sources: frozenset[str] = frozenset()
@@ -263,6 +267,8 @@ class _RuleParser:
         for key in ("title", "description", "message", "remediation"):
             if key in data and not isinstance(data[key], str):
                 problems.add(key, "must be text")
+        if not isinstance(data.get("collect", False), bool):
+            problems.add("collect", "must be true or false")
         applies_to = self._versions("applies_to", ranges=True)
         fixed_in = self._versions("fixed_in", ranges=False)
         requires, declared, optional = self._requires()
@@ -297,6 +303,7 @@ class _RuleParser:
             remediation=remediation,
             applies_to=applies_to,
             fixed_in=fixed_in,
+            collect=data.get("collect", False),
             requires=tuple(requires),
             sources=frozenset(sources - optional),
             optional_sources=frozenset(optional),

@@ -13,9 +13,11 @@ from collections import defaultdict
 from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
 from analyzer.rulebook import Rule, RuleBook
-from analyzer.sources import LOG_SOURCES, SOURCES
+from analyzer.sources import LOG_SOURCES, SOURCES, sources_table
 
 GRAPH_FORMATS = ("mermaid", "dot")
+#: docs/rule-format.md's generated sources table lies between these
+SOURCES_MARKERS = ("<!-- sources:begin -->", "<!-- sources:end -->")
 
 
 def _explained_by(book: RuleBook) -> dict[str, list[str]]:
@@ -96,8 +98,18 @@ def rule_reference(book: RuleBook) -> str:
     # Our own descriptions, escaped all the same: "<node>" in them would read as a tag.
     lines += [f"| `{name}` | {md_cell(text)} |" for name, text in sorted(SOURCES.items())]
     logs = sorted(LOG_SOURCES.items())
-    lines += [f"| `{name}` (logs) | {md_cell(text)} |" for name, text in logs]
+    lines += [f"| `{name}` (logs) | {md_cell(log.description)} |" for name, log in logs]
     return "\n".join(lines) + "\n"
+
+
+def with_sources_table(text: str) -> str:
+    """``text`` (docs/rule-format.md) with the sources table made anew between its markers."""
+    begin, end = SOURCES_MARKERS
+    head, found, rest = text.partition(begin)
+    _, closed, tail = rest.partition(end)
+    if not (found and closed):
+        raise ValueError(f"the sources table's markers {begin} ... {end} are missing")
+    return f"{head}{begin}\n{sources_table()}\n{end}{tail}"
 
 
 def rule_graph(book: RuleBook, fmt: str = "mermaid") -> str:

@@ -49,6 +49,7 @@ from analyzer.bundle.logscan import (
 )
 from analyzer.engine import Analysis
 from analyzer.rulebook import default_rules_dir, load_rules
+from analyzer.sources import logs, open_sources
 
 CHUNK = 1024 * 1024
 
@@ -99,9 +100,10 @@ def timed(work: Callable[[], object]) -> float:
 # -- the grep baseline ---------------------------------------------------------------------------
 def log_plan(bundle: Path) -> dict[str, dict[tuple[str, str], LogPattern]]:
     """The analysis's own plan: which patterns it looks for in which file."""
-    with open_bundle(bundle) as opened:
-        analysis = Analysis(opened, load_rules(default_rules_dir()))
-        return analysis.log_plan(analysis.active_rules())  # type: ignore[return-value]
+    with open_sources(bundle) as sources:
+        analysis = Analysis(sources, load_rules(default_rules_dir()))
+        matchers = {(r.id, m.name): m for r in analysis.active_rules() for m in r.logs}
+        return logs.plan(sources, matchers)[0]  # type: ignore[return-value]
 
 
 _CLASSES = {"d": "[0-9]", "D": "[^0-9]", "s": "[[:space:]]", "S": "[^[:space:]]"}

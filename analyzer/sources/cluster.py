@@ -20,8 +20,6 @@ from analyzer.sources.core import (
 )
 from analyzer.versions import Version, parse_version
 
-_RKE2_CONFIG_DIR = "configs/etc/rancher/rke2/"
-_RELEASE_FILE = "configs/etc/harvester-release.yaml"
 _NO_VERSION = Version(0, 0, 0)
 
 
@@ -81,14 +79,15 @@ def _args_to_flags(args: Any) -> dict[str, str]:
     "metadata.yaml with lower-case keys (bundlename, kubernetesversion, ...) and created_at",
 )
 def build_metadata(src: Sources) -> dict[str, Any]:
-    if not src.bundle.exists("metadata.yaml"):
+    path = src.layout.first_file("metadata", src.bundle.files())
+    if path is None:
         raise SourceMissing("metadata.yaml is not in the bundle", REGENERATE)
-    data = src.document("metadata.yaml")
+    data = src.document(path)
     if not isinstance(data, dict):
-        raise SourceMissing("metadata.yaml is not a YAML mapping", REGENERATE)
+        raise SourceMissing(f"{path} is not a YAML mapping", REGENERATE)
     record = {str(k).lower(): v for k, v in data.items()}
     record["created_at"] = record.get("bundlecreatedat")
-    return src.remember(record, "metadata.yaml", 1, "metadata.yaml")
+    return src.remember(record, path, 1, path)
 
 
 @source(
@@ -251,14 +250,7 @@ def build_apiservers(src: Sources) -> list[dict[str, Any]]:
 def build_rke2_config(src: Sources) -> list[dict[str, Any]]:
     records = []
     for node, prefix in src.require_node_zips().items():
-        base = prefix + _RKE2_CONFIG_DIR
-        files = [
-            f
-            for f in src.node_files(node)
-            if f == base + "config.yaml"
-            or (f.startswith(base + "config.yaml.d/") and f.endswith((".yaml", ".yml")))
-        ]
-        files.sort(key=lambda f: (not f.endswith("/config.yaml"), f))
+        files = src.layout.glob_files("rke2_config", src.node_files(node), prefix)
         if not files:
             continue
         merged: dict[str, Any] = {}
@@ -296,8 +288,8 @@ def build_rke2_config(src: Sources) -> list[dict[str, Any]]:
 def build_harvester_release(src: Sources) -> list[dict[str, Any]]:
     records = []
     for node, prefix in src.require_node_zips().items():
-        path = prefix + _RELEASE_FILE
-        if not src.bundle.exists(path):
+        path = src.layout.first_file("harvester_release", src.node_files(node), prefix)
+        if path is None:
             continue
         data = src.document(path)
         if not isinstance(data, dict):

@@ -1,4 +1,4 @@
-"""The machinery every source shares: the registry, caching, citing, YAML dumps, node zips.
+"""The machinery every source shares: the registry, caching, citing, YAML dumps.
 
 A source is a function registered with ``@source(name, description)``; it receives the
 ``Sources`` of one bundle and returns records. ``Sources`` builds each source on first use
@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from analyzer.bundle import NESTED, Bundle
+from analyzer.bundle import Bundle, open_bundle
 from analyzer.bundle.logscan import line_blocks
 from analyzer.bundle.timestamps import iso, parse_rfc3339
 from analyzer.bundle.yamlfile import (
@@ -31,55 +33,25 @@ from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 from analyzer.sources import guard
 from analyzer.sources.citations import Citations
+from analyzer.sources.layout import SUPPORT_BUNDLE_KIT, Layout, Located
+from analyzer.sources.logs import LOG_SOURCES
+from analyzer.sources.missing import (
+    REGENERATE,
+    SourceBroken,
+    SourceMissing,
+    collect_namespace,
+)
 
 _READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
 
-class SourceMissing(Exception):
-    """The bundle does not hold a source: what is absent, and how to collect it."""
-
-    def __init__(self, reason: str, collect: str | None = None) -> None:
-        super().__init__(reason)
-        self.collect = collect
-
-
-class SourceBroken(SourceMissing):
-    """The bundle holds the source, but it could not be built from what is there: the
-    message names the file and what was wrong. The rules that read it end as error."""
-
-
-#: how to get what a bundle lacks, for the report's "what to collect next"
-REGENERATE = (
-    "Generate a new support bundle (Harvester UI: Support > Generate Support Bundle); if a "
-    "part keeps failing, bundleGenerationError.log in the new bundle says why."
-)
-NODE_ZIPS = (
-    "Node zips come only from nodes that are Ready while the bundle is made, and the collector "
-    "waits at most support-bundle-node-collection-timeout minutes (Harvester setting, v1.3+): "
-    "bring the node back or raise the timeout, then generate a new bundle. For a node that stays "
-    "down, collect on the node itself: journalctl -u rke2-server -u rke2-agent -u rancherd "
-    "-u rancher-system-agent, and /var/lib/rancher/rke2/agent/logs/kubelet.log."
-)
-
-
-def collect_namespace(namespace: str) -> str:
-    return (
-        f"Add {namespace} to the support-bundle-namespaces setting (Harvester UI: Advanced > "
-        "Settings), then generate a new bundle."
-    )
-
-
 #: name -> description, for documentation and validation of rule expressions
 SOURCES: dict[str, str] = {
-    "objects": 'objects of any kind: objects."<group>/<plural>[@<namespace>]" (core: "pods")',
+    "objects": 'objects of any kind, as dumped: objects."<group>/<plural>[@<namespace>]" '
+    '(core kinds have no group: objects.nodes, objects."pods@kube-system"); any API version '
+    "of the group is read, the highest wins",
 }
 _BUILDERS: dict[str, Callable[[Sources], Any]] = {}
-#: sources log matchers read; globs are over logical names
-LOG_SOURCES = {
-    "pod_logs": "logs/<namespace>/<pod>/<container>.log[.1], matched as <namespace>/<pod>/<file>",
-    "node_logs": "logs/ of each node zip (journal, kubelet, console ...), matched as <node>/<file>",
-    "bundle_logs": "the bundle's own top-level logs, e.g. bundleGenerationError.log",
-}
 KIND_KEY = re.compile(
     r"^(?:(?P<group>[a-z0-9.-]+)/)?(?P<plural>[a-z0-9]+)(?:@(?P<ns>[a-z0-9.-]+))?$"
 )
@@ -116,27 +88,20 @@ def _api_version_rank(version: str) -> tuple[int, int, int]:
     return (stability, int(match.group(1)), int(match.group(3) or 0))
 
 
-class Sources:
+class Sources(Located):
     """The logical sources of one bundle, built on demand and kept for the run."""
 
-    def __init__(self, bundle: Bundle) -> None:
-        self.bundle = bundle
+    def __init__(self, bundle: Bundle, layout: Layout = SUPPORT_BUNDLE_KIT) -> None:
+        super().__init__(bundle, layout)
         self._values: dict[str, Any] = {}
         self._missing: dict[str, SourceMissing] = {}
         self._lists: dict[str, ObjectList | str] = {}
         self._refs = Citations()
-        self._index: dict[tuple[str, str], list[tuple[str | None, str, str]]] | None = None
-        self._namespaces: set[str] = set()
-        self._node_roots: dict[str, str] | None = None
-        #: node -> why its zip, present in the bundle, could not be read
-        self.node_zip_problems: dict[str, str] = {}
         self._created_at: datetime | bool | None = False
         #: one budget for every YAML file parsed in the run: memory stays bounded
         self.parse_budget = ParseBudget()
         self.version_refs: dict[str, Evidence] = {}
         self.profile = Profile()
-        #: files that could not be read, for the report's collection notes
-        self.notes: list[str] = []
         #: a builder that fails on an odd value skips that object, or fails alone
         self._guard = guard.BuildGuard(self.note, SourceMissing)
 
@@ -180,11 +145,6 @@ class Sources:
         self._refs.add(value, Evidence(path, line, excerpt, time, span))
         return value
 
-    def note(self, text: str) -> None:
-        """A file that could not be read, or something the reader had to skip."""
-        if text not in self.notes:
-            self.notes.append(text)
-
     def created_at(self) -> datetime | None:
         """When the bundle was made: metadata, else the time in the bundle's name."""
         if self._created_at is False:
@@ -210,39 +170,6 @@ class Sources:
         return round((created - stamp).total_seconds() / 3600, 3)
 
     # -- YAML dumps ------------------------------------------------------------------------------
-    def _yaml_index(self) -> dict[tuple[str, str], list[tuple[str | None, str, str]]]:
-        """(group, plural) -> [(namespace, api version, path)], from the yamls/ file names."""
-        if self._index is None:
-            index: dict[tuple[str, str], list[tuple[str | None, str, str]]] = {}
-            for path in self.bundle.files():
-                parts = path.split("/")
-                if len(parts) < 4 or parts[0] != "yamls" or not path.endswith(".yaml"):
-                    continue
-                if parts[1] == "cluster":
-                    namespace, rest = None, parts[2:]
-                elif parts[1] == "namespaced" and len(parts) >= 5:
-                    namespace, rest = parts[2], parts[3:]
-                else:
-                    continue
-                if len(rest) == 2:
-                    group, version, filename = "", rest[0], rest[1]
-                elif len(rest) == 3:
-                    group, version, filename = rest
-                else:
-                    continue
-                index.setdefault((group, filename[: -len(".yaml")]), []).append(
-                    (namespace, version, path)
-                )
-                if namespace:
-                    self._namespaces.add(namespace)
-            self._index = index
-        return self._index
-
-    def namespaces(self) -> set[str]:
-        """The namespaces the bundle holds objects of (``yamls/namespaced/<ns>/``)."""
-        self._yaml_index()
-        return self._namespaces
-
     def _load_list(self, path: str) -> ObjectList:
         self._guard.reading(path)
         cached = self._lists.get(path)
@@ -360,74 +287,10 @@ class Sources:
             return None
         return found[0], found[1].decode("utf-8", "replace").rstrip("\r")[:1000]
 
-    # -- node zips --------------------------------------------------------------------------------
-    def node_roots(self) -> dict[str, str]:
-        """node name -> path prefix of its files (``nodes/n.zip!/n/`` or ``nodes/n/``)."""
-        if self._node_roots is None:
-            roots: dict[str, str] = {}
-            for path in self.bundle.files():
-                parts = path.split("/")
-                if len(parts) == 2 and parts[0] == "nodes" and parts[1].endswith(".zip"):
-                    roots[parts[1][: -len(".zip")]] = path + NESTED
-                elif len(parts) > 2 and parts[0] == "nodes":
-                    roots.setdefault(parts[1], f"nodes/{parts[1]}/")
-            self.bundle.open_nested([p[: -len(NESTED)] for p in roots.values() if NESTED in p])
-            for node, prefix in list(roots.items()):
-                if prefix.endswith(NESTED):
-                    roots[node] = self._nested_root(node, prefix)
-            self._node_roots = {n: p for n, p in sorted(roots.items()) if p}
-        return self._node_roots
-
-    def _nested_root(self, node: str, prefix: str) -> str:
-        outer = prefix[: -len(NESTED)]
-        try:
-            inner = self.bundle.nested(outer).files()
-        except BundleError as exc:
-            self.note(str(exc))
-            self.node_zip_problems[node] = str(exc)
-            return ""
-        tops = {name.split("/", 1)[0] for name in inner if "/" in name}
-        # Node zips hold one folder named after the node; use whatever single folder is there.
-        return prefix + (tops.pop() + "/" if len(tops) == 1 else "")
-
-    def node_files(self, node: str) -> list[str]:
-        prefix = self.node_roots()[node]
-        if NESTED in prefix:
-            outer, inner_prefix = prefix.split(NESTED, 1)
-            return [
-                f"{outer}{NESTED}{name}"
-                for name in self.bundle.nested(outer).files()
-                if name.startswith(inner_prefix)
-            ]
-        return [f for f in self.bundle.files() if f.startswith(prefix)]
-
-    def require_node_zips(self) -> dict[str, str]:
-        roots = self.node_roots()
-        if not roots:
-            raise SourceMissing("the bundle has no node zips (nodes/<node>.zip)", NODE_ZIPS)
-        return roots
-
     # -- logs ---------------------------------------------------------------------------------
     def log_files(self, source: str) -> list[tuple[str, str]]:
         """(logical name, path) of every file of a log source, sorted by logical name."""
-        return self._cached(f"logs:{source}", lambda: self._list_log_files(source))
-
-    def _list_log_files(self, source: str) -> list[tuple[str, str]]:
-        if source == "pod_logs":
-            files = [(f[len("logs/") :], f) for f in self.bundle.files() if f.startswith("logs/")]
-            if not files:
-                raise SourceMissing("the bundle has no pod logs (logs/)", REGENERATE)
-            return files
-        if source == "node_logs":
-            files = []
-            for node, prefix in self.require_node_zips().items():
-                for path in self.node_files(node):
-                    if path.startswith(prefix + "logs/"):
-                        files.append((f"{node}/{path[len(prefix) + len('logs/') :]}", path))
-            return sorted(files)
-        if source == "bundle_logs":
-            return [(f, f) for f in self.bundle.files() if "/" not in f and f.endswith(".log")]
-        raise SourceMissing(f"unknown log source {source}")
+        return self._cached(f"logs:{source}", lambda: LOG_SOURCES[source].files(self))
 
     def origin(self, path: str) -> str:
         """Where a file comes from, for people: the node, the namespace/pod, or the path."""
@@ -436,18 +299,6 @@ class Sources:
                 return node
         parts = path.split("/")
         return f"{parts[1]}/{parts[2]}" if parts[0] == "logs" and len(parts) >= 4 else path
-
-    def log_origin(self, source: str, path: str) -> dict[str, Any]:
-        """Which node, or which namespace/pod, a log file belongs to."""
-        if source == "node_logs":
-            for node, prefix in self.node_roots().items():
-                if path.startswith(prefix):
-                    return {"node": node, "file": path[len(prefix) + len("logs/") :]}
-            return {"node": None, "file": path}
-        parts = path.split("/")
-        if source == "pod_logs" and len(parts) >= 4:
-            return {"namespace": parts[1], "pod": parts[2], "file": "/".join(parts[3:])}
-        return {"file": path}
 
     # -- the cluster identity for the report header ----------------------------------------------
     def bundle_info(self) -> BundleInfo:
@@ -488,3 +339,14 @@ class Sources:
 def _text(value: Any) -> str | None:
     """A scalar as text; None for null and for a list or map where a scalar belongs."""
     return str(value) if isinstance(value, (str, int, float)) else None
+
+
+@contextmanager
+def open_sources(bundle: Bundle | Path | str | Sequence[Path | str]) -> Iterator[Sources]:
+    """The sources of a bundle: one already open (left open), or opened from its path, or
+    from the paths of its parts, and closed on exit."""
+    if isinstance(bundle, Bundle):
+        yield Sources(bundle)
+        return
+    with open_bundle(bundle) as opened:
+        yield Sources(opened)

@@ -1,0 +1,168 @@
+"""Report assembly: root causes, what to collect next, upgrade advice, the timeline.
+
+The engine evaluates the rules; this module turns their outcomes into a ``Report``: fired
+findings explained by other fired findings are folded under them, the rest are the root
+causes (most severe first, then those that explain the most).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from analyzer._version import __version__
+from analyzer.fold import fold
+from analyzer.report import (
+    CollectHint,
+    Evidence,
+    Finding,
+    Report,
+    RootCause,
+    TimelineEntry,
+    UpgradeAdvice,
+    severity_rank,
+)
+from analyzer.rulebook import RuleBook
+from analyzer.sources import SourceMissing, Sources
+from analyzer.versions import compare_versions, parse_version
+
+#: timeline entries kept: the latest ones, which lead up to the bundle
+MAX_TIMELINE = 200
+
+
+def run_time(now: datetime | None = None) -> str:
+    """The time printed in reports: ``now``, else SOURCE_DATE_EPOCH (reproducible runs)."""
+    if now is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        now = (
+            datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            if epoch and epoch.isdigit()
+            else datetime.now(timezone.utc)
+        )
+    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _versions(sources: Sources) -> dict[str, Any]:
+    try:
+        return sources.get("versions")
+    except SourceMissing:  # could not be built (noted): no version is known
+        return {}
+
+
+def assemble(
+    sources: Sources,
+    book: RuleBook,
+    outcomes: dict[str, Finding],
+    cited: list[tuple[Evidence, str]],
+    now: datetime | None = None,
+) -> Report:
+    """The report of one analysis: each rule's outcome, folded into root causes, with what
+    to collect next, the upgrade that fixes the most, and the timeline."""
+    fired = {rid for rid, f in outcomes.items() if f.fired}
+    explains, explained_by = fold(
+        book.explains_graph(),
+        fired,
+        lambda rule_id: (severity_rank(book.rules[rule_id].severity), rule_id),
+    )
+    findings = []
+    for rule_id, finding in outcomes.items():
+        if rule_id in fired:
+            finding = replace(
+                finding, explains=explains[rule_id], explained_by=explained_by[rule_id]
+            )
+        findings.append(finding)
+    findings.sort(key=Finding.sort_key)
+    roots = sorted(
+        (f for f in findings if f.fired and not f.explained_by),
+        key=lambda f: (severity_rank(f.severity), -len(f.explains), f.rule_id),
+    )
+    return Report(
+        bundle=sources.bundle_info(),
+        findings=tuple(findings),
+        root_causes=tuple(RootCause(f.rule_id, f.explains) for f in roots),
+        generated_at=run_time(now),
+        tool_version=__version__,
+        rules_loaded=len(book.rules),
+        rule_pack=book.identity(),
+        collect_next=_collect_next(book, findings),
+        upgrade=_upgrade(sources, book, findings),
+        timeline=_timeline(sources, cited),
+    )
+
+
+def _collect_next(book: RuleBook, findings: list[Finding]) -> tuple[CollectHint, ...]:
+    """What rules could not evaluate and what the rules marked ``collect`` found, and how
+    to get it."""
+    wanted: dict[str, tuple[set[str], set[str]]] = {}
+    for finding in findings:
+        if finding.collect:
+            how, missing = finding.collect, finding.message
+        elif finding.fired and book.rules[finding.rule_id].collect:
+            how, missing = finding.remediation, " ".join(finding.message.split())
+        else:
+            continue
+        what, ids = wanted.setdefault(how, (set(), set()))
+        what.add(missing)
+        ids.add(finding.rule_id)
+    return tuple(
+        CollectHint(tuple(sorted(what)), how, tuple(sorted(ids)))
+        for how, (what, ids) in sorted(wanted.items())
+    )
+
+
+def _upgrade(sources: Sources, book: RuleBook, findings: list[Finding]) -> UpgradeAdvice | None:
+    """The newest release that the fired findings' rules name as their fix, if newer."""
+    running = _versions(sources).get("harvester")
+    fixes: dict[str, list[str]] = {}
+    for finding in findings:
+        target = book.rules[finding.rule_id].fixed_in.get("harvester")
+        newer = compare_versions(running, target)
+        if finding.fired and target and newer in (-1, None):
+            fixes.setdefault(target, []).append(finding.rule_id)
+    if not fixes:
+        return None
+    best = max(fixes, key=lambda v: parse_version(v) or parse_version("0"))
+    every = sorted({rid for ids in fixes.values() for rid in ids})
+    return UpgradeAdvice("Harvester", best, tuple(every))
+
+
+def _timeline(sources: Sources, cited: list[tuple[Evidence, str]]) -> tuple[TimelineEntry, ...]:
+    """Cited log lines and Warning events of all nodes, in time order, the latest kept.
+
+    A line is listed once: an event a rule cites carries that rule, a line cited by
+    several rules the first of them (in evaluation order).
+    """
+    entries: dict[tuple[str, int | None], TimelineEntry] = {}
+    try:
+        events = sources.get("events")
+    except SourceMissing:
+        events = []
+    for event in events:
+        where = sources.cite(event)
+        if event["type"] == "Warning" and where is not None and where.time:
+            origin = f"{event['kind']} {event['namespace'] or ''}/{event['name']}"
+            entries[(where.path, where.line)] = TimelineEntry(
+                where.time, origin, where.path, where.line, where.excerpt
+            )
+    for evidence, rule_id in cited:
+        key = (evidence.path, evidence.line)
+        known = entries.get(key)
+        if known is None:
+            origin = sources.origin(evidence.path)
+            entries[key] = TimelineEntry(
+                evidence.time or "",
+                origin,
+                evidence.path,
+                evidence.line,
+                evidence.excerpt,
+                rule_id,
+            )
+        elif not known.rule_id:
+            entries[key] = replace(known, rule_id=rule_id)
+    return tuple(sorted(entries.values())[-MAX_TIMELINE:])
+
+
+def _rank(book: RuleBook, rule_id: str) -> tuple[int, str]:
+    return (severity_rank(book.rules[rule_id].severity), rule_id)
