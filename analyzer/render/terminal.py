@@ -3,7 +3,7 @@
 The summary is what an engineer reads first after ``bundle-analyzer analyze bundle.zip``: the
 cluster, the root causes with the symptoms they explain, the next steps, what could not be
 evaluated; the evidence and the full remediations are in the Markdown and HTML reports.
-Colour (ANSI, by click.style) only when asked for: the CLI asks when stdout is a terminal and
+Colour (ANSI) only when asked for: the CLI asks when stdout is a terminal and
 NO_COLOR is not set. Text taken from the bundle is stripped of control characters, so a log
 line cannot move the cursor or recolour the terminal, and shows bidi controls as their code
 points, so a right-to-left override cannot reorder what is read.
@@ -17,13 +17,13 @@ import textwrap
 import time
 from typing import Any, TextIO
 
-import click
-
 from analyzer.render.escape import visible
 from analyzer.render.summary import first_line, next_steps
 from analyzer.report import Finding, Report
 
-#: severity -> click.style arguments
+#: ANSI SGR codes of the colours used (bright_white is 97, its background 107)
+_COLOURS = {"red": 31, "yellow": 33, "blue": 34, "bright_white": 97}
+#: severity -> style() arguments
 _STYLES: dict[str, dict[str, Any]] = {
     "critical": {"fg": "bright_white", "bg": "red", "bold": True},
     "high": {"fg": "red", "bold": True},
@@ -41,6 +41,23 @@ def strip_controls(text: Any) -> str:
     return " ".join(visible(_CONTROL.sub(" ", str(text))).split())
 
 
+def style(
+    text: str,
+    fg: str | None = None,
+    bg: str | None = None,
+    bold: bool = False,
+    dim: bool = False,
+    underline: bool = False,
+) -> str:
+    """``text`` in ANSI colours, as click.style writes them (the CLI alone imports click)."""
+    codes = [_COLOURS[fg]] if fg else []
+    codes += [_COLOURS[bg] + 10] if bg else []
+    codes += [1] if bold else []
+    codes += [2] if dim else []
+    codes += [4] if underline else []
+    return "".join(f"\x1b[{code}m" for code in codes) + text + "\x1b[0m"
+
+
 class _Writer:
     def __init__(self, color: bool, width: int) -> None:
         self.color = color
@@ -48,7 +65,7 @@ class _Writer:
         self.lines: list[str] = []
 
     def style(self, text: str, **how: Any) -> str:
-        return click.style(text, **how) if self.color else text
+        return style(text, **how) if self.color else text
 
     def badge(self, severity: str) -> str:
         return self.style(f"{severity.upper():<8}", **_STYLES.get(severity, {}))
