@@ -96,7 +96,6 @@ class Analysis:
         # A versions source that could not be built leaves every version unknown (noted):
         # the version-gated rules skip, the others run.
         self.versions = self._optional("versions") or dict.fromkeys(_PRODUCT_LABEL)
-        self.created_at = self.sources.created_at()
         self.outcomes: dict[str, Finding] = {}
         #: dated evidence of fired rules, for the timeline
         self.cited: list[tuple[Evidence, str]] = []
@@ -121,7 +120,7 @@ class Analysis:
                     "not-applicable", f"applies to {label} {wanted.text}; the cluster runs {found}"
                 )
 
-    # -- phase 3: rules -----------------------------------------------------------------------
+    # -- phase 2: the rules, after one pass over the logs ------------------------------------
     def active_rules(self) -> list[Rule]:
         """The rules that apply to this cluster's versions, in graph order; the others are
         recorded as skipped."""
