@@ -25,6 +25,7 @@ from analyzer.render.terminal import TerminalProgress
 from analyzer.report import SEVERITIES, Report, severity_rank
 from analyzer.rulebook import RuleBook, check_rules, default_rules_dir, load_rules
 from analyzer.ruledocs import GRAPH_FORMATS, rule_graph, rule_reference
+from analyzer.ruleschema import FIELDS_BEGIN, with_field_tables
 from analyzer.ruletest import Case, default_fixtures, load_cases, run_case
 
 _SUFFIX_FORMATS = {
@@ -271,6 +272,12 @@ def docs(rules_dir: Path | None, output: Path | None) -> int:
     target = output or book.root.resolve().parent / "docs" / "rules.md"
     _write(target, text)
     click.echo(f"wrote {target}", err=True)
+    # The field tables of the rule format beside it come from the schemas: refreshed here,
+    # so one command brings every generated document up to date.
+    format_doc = target.with_name("rule-format.md")
+    if format_doc.is_file() and FIELDS_BEGIN in (current := format_doc.read_text()):
+        _write(format_doc, with_field_tables(current))
+        click.echo(f"wrote {format_doc}", err=True)
     return 0
 
 

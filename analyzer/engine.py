@@ -44,15 +44,8 @@ from analyzer.report import (
     UpgradeAdvice,
     severity_rank,
 )
-from analyzer.rulebook import (
-    Condition,
-    LogMatcher,
-    Rule,
-    RuleBook,
-    RuleTemplate,
-    default_rules_dir,
-    load_rules,
-)
+from analyzer.rulebook import RuleBook, default_rules_dir, load_rules
+from analyzer.ruleparse import Condition, LogMatcher, Rule, RuleTemplate
 from analyzer.sources import SourceBroken, SourceMissing, Sources
 from analyzer.versions import compare_versions, parse_version
 
