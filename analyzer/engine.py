@@ -145,6 +145,8 @@ class Analysis:
 
     # -- phase 1: version gates ---------------------------------------------------------------
     def _gate(self, rule: Rule) -> None:
+        if rule.id in self.book.disabled:
+            raise _Skip("disabled", "disabled by --disable")
         for product, wanted in rule.applies_to.items():
             label = _PRODUCT_LABEL[product]
             found = self.versions.get(product)

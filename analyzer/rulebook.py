@@ -3,14 +3,16 @@
 Each file is checked by analyzer/ruleparse.py (its shape by the schemas of
 analyzer/ruleschema.py) and every problem is reported as ``<file> -> <field>: <what is
 wrong>``; across files this module checks ids defined twice, unknown ids in
-``requires``/``explains``, and cycles. The format itself is documented in
-docs/rule-format.md.
+``requires``/``explains``, and cycles. Several packs make one book: a rule of a later pack
+replaces the rule of an earlier one with the same id (``--rules DIR`` over the shipped pack).
+The format itself is documented in docs/rule-format.md.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import networkx as nx
@@ -32,7 +34,10 @@ class RuleBook:
 
     rules: dict[str, Rule]
     graph: nx.DiGraph
-    root: Path
+    #: the packs the rules were read from, in order (a later one overrides by id)
+    packs: tuple[Path, ...]
+    #: rules that are reported as skipped ("disabled") instead of evaluated
+    disabled: frozenset[str] = frozenset()
 
     def order(self) -> list[str]:
         """Evaluation order: dependencies first, ties broken by id so runs are identical."""
@@ -44,17 +49,18 @@ class RuleBook:
         return list(nx.lexicographical_topological_sort(requires))
 
     def identity(self) -> tuple[str, str]:
-        """(name, digest) of the pack, for reports to say which rules judged the bundle.
+        """(name, digest) of the packs, for reports to say which rules judged the bundle.
 
-        The shipped pack is named for the tool's version, another by its folder; the digest
-        (sha256 over the rule files, by path) tells two editions of a pack apart."""
+        The shipped pack is named for the tool's version, another by its folder (joined by
+        ``+`` when they are layered); the digest (sha256 over the rule files, by path)
+        tells two editions of a pack apart."""
         digest = hashlib.sha256()
         for rule in self.rules.values():
             digest.update(rule.path.encode() + b"\0" + rule.file.read_bytes() + b"\0")
-        name = (
-            f"bundle-analyzer {__version__}"
-            if self.root.resolve() == default_rules_dir().resolve()
-            else self.root.name
+        shipped = default_rules_dir().resolve()
+        name = " + ".join(
+            f"bundle-analyzer {__version__}" if pack.resolve() == shipped else pack.name
+            for pack in self.packs
         )
         return name, digest.hexdigest()
 
@@ -65,6 +71,18 @@ class RuleBook:
             (u, v) for u, v, kind in self.graph.edges(data="kind") if kind == "explains"
         )
         return view
+
+    def disable(self, rule_ids: Iterable[str]) -> RuleBook:
+        """This book with ``rule_ids`` skipped when analyzing; RuleError for an unknown id.
+        They stay in the book so that the report says they were not evaluated, and the
+        rules that require them skip naming them."""
+        wanted = frozenset(rule_ids)
+        unknown = sorted(wanted - set(self.rules))
+        if unknown:
+            raise RuleError(
+                f"--disable: unknown rule id '{unknown[0]}'{suggest(unknown[0], self.rules)}"
+            )
+        return replace(self, disabled=self.disabled | wanted)
 
 
 def rule_files(root: Path) -> list[Path]:
@@ -95,15 +113,14 @@ def parse_rule_file(path: Path, root: Path) -> tuple[Rule | None, list[str]]:
         return None, [f"{shown}: a rule file must hold a mapping"]
     relative = path.relative_to(root)
     category = relative.parts[0] if len(relative.parts) > 1 else "general"
-    parser = RuleParser(data, shown, path, path.name[: -len(RULE_SUFFIX)], category)
+    parser = RuleParser(data, shown, path, path.name[: -len(RULE_SUFFIX)], category, root)
     rule = parser.parse()
     return rule, parser.problems.lines
 
 
-def check_rules(root: Path) -> tuple[RuleBook | None, list[str]]:
-    """Load every rule under ``root``; the book (None if any problem) and all problems."""
+def _read_pack(root: Path) -> tuple[dict[str, Rule], list[str]]:
     if not root.is_dir():
-        return None, [f"{root}: no such rules directory"]
+        return {}, [f"{root}: no such rules directory"]
     rules: dict[str, Rule] = {}
     problems: list[str] = []
     for path in rule_files(root):
@@ -117,6 +134,18 @@ def check_rules(root: Path) -> tuple[RuleBook | None, list[str]]:
             rules[rule.id] = rule
     if not rules and not problems:
         problems.append(f"{root}: no rule files (*.yaml) found")
+    return rules, problems
+
+
+def check_rules(*packs: Path) -> tuple[RuleBook | None, list[str]]:
+    """Load every rule of ``packs``, a later pack's rule replacing an earlier one's with the
+    same id; the book (None if any problem) and all problems."""
+    rules: dict[str, Rule] = {}
+    problems: list[str] = []
+    for root in packs:
+        found, pack_problems = _read_pack(root)
+        rules.update(found)
+        problems += pack_problems
     graph = nx.DiGraph()
     graph.add_nodes_from(rules)
     for rule in rules.values():
@@ -133,7 +162,7 @@ def check_rules(root: Path) -> tuple[RuleBook | None, list[str]]:
                     graph.add_edge(rule.id, target, kind="explains")
                 else:
                     graph.add_edge(target, rule.id, kind="requires")
-    book = RuleBook(dict(sorted(rules.items())), graph, root)
+    book = RuleBook(dict(sorted(rules.items())), graph, tuple(packs))
     for kind, label in (("requires", "requires.rules"), ("explains", "explains")):
         sub = nx.DiGraph((u, v) for u, v, k in graph.edges(data="kind") if k == kind)
         # Each cycle is shown from its smallest id, in edge order, so the message is stable.
@@ -144,9 +173,10 @@ def check_rules(root: Path) -> tuple[RuleBook | None, list[str]]:
     return (None if problems else book), problems
 
 
-def load_rules(root: Path | str) -> RuleBook:
-    """Load and validate a rule pack; RuleError naming the first problem (and how many more)."""
-    book, problems = check_rules(Path(root))
+def load_rules(*packs: Path | str) -> RuleBook:
+    """Load and validate rule packs (default: the shipped one), later ones overriding
+    earlier ones by rule id; RuleError naming the first problem (and how many more)."""
+    book, problems = check_rules(*(Path(p) for p in packs or (default_rules_dir(),)))
     if problems:
         more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise RuleError(problems[0] + more)

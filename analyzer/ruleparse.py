@@ -83,6 +83,7 @@ class Rule:
     description: str
     path: str  # as shown in messages: rules/<category>/<id>.yaml
     file: Path  # where it was read from
+    pack: Path  # the rule pack it came from (its test cases are read within it)
     when: Condition
     message: RuleTemplate
     remediation: RuleTemplate
@@ -140,12 +141,15 @@ def glob_to_regex(pattern: str) -> str:
 class RuleParser:
     """Turns one rule file's data into a Rule, recording every problem it finds."""
 
-    def __init__(self, data: dict, path: str, file: Path, stem: str, category: str) -> None:
+    def __init__(
+        self, data: dict, path: str, file: Path, stem: str, category: str, pack: Path
+    ) -> None:
         self.problems = Problems(path)
         # Values of the wrong shape were reported by the schema; read as absent from here on.
         unusable = RULE.check(data, "", self.problems.add)
         self.data = {k: v for k, v in data.items() if k not in unusable and v is not None}
         self.file = file
+        self.pack = pack
         self.path = path
         self.stem = stem
         self.category = category
@@ -189,6 +193,7 @@ class RuleParser:
             description=data["description"].strip(),
             path=self.path,
             file=self.file,
+            pack=self.pack,
             when=when,
             message=message,
             remediation=remediation,

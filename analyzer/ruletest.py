@@ -103,7 +103,7 @@ def load_cases(book: RuleBook) -> tuple[list[Case], list[str]]:
             problems.add(rule.path, f"no test cases ({path.name} is missing)")
             continue
         try:
-            data = load_rule_yaml(path, book.root)
+            data = load_rule_yaml(path, rule.pack)
         except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
             problems.add(shown, f"cannot read: {str(exc).splitlines()[0]}")
             continue
@@ -315,6 +315,6 @@ def run_case(case: Case, book: RuleBook, fixtures: Path) -> CaseResult:
     return CaseResult(case, not why, why)
 
 
-def default_fixtures(book: RuleBook) -> Path:
-    """Fixtures beside the rule pack: <rules>/../fixtures/bundles."""
-    return book.root.resolve().parent / "fixtures" / "bundles"
+def default_fixtures(pack: Path) -> Path:
+    """Fixtures beside a rule pack: <rules>/../fixtures/bundles."""
+    return pack.resolve().parent / "fixtures" / "bundles"
