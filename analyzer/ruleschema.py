@@ -114,15 +114,15 @@ class Schema:
 
     def check(self, data: dict[str, Any], prefix: str, add: AddProblem) -> set[str]:
         """Report unknown keys, missing required ones and values of the wrong shape under
-        ``prefix`` (``""`` or ``logs[0].``); the keys with a problem are returned so that
-        the parser treats them as absent. An optional key set to null is as good as absent
-        (YAML writes ``key:`` with no value that way): no problem, and callers skip it."""
+        ``prefix`` (``""`` or ``logs[0].``); the fields with a problem are returned so that
+        the parser treats them as absent (an unknown key is reported and otherwise ignored).
+        An optional key set to null is as good as absent (YAML writes ``key:`` with no value
+        that way): no problem, and callers skip it."""
         known = {f.name: f for f in self.fields}
         bad: set[str] = set()
         for key in data:
             if key not in known:
                 add(f"{prefix}{key}", f"unknown key{suggest(str(key), known)}")
-                bad.add(str(key))
         for name, spec in known.items():
             if name not in data:
                 if spec.required:
