@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from analyzer.rulebook import RuleTemplate
+from analyzer.ruleparse import RuleTemplate
 
 #: the longest message or remediation a rule may render
 MAX_RENDERED = 20_000

@@ -12,6 +12,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from analyzer.render.terminal import TerminalProgress
 from analyzer.report import SEVERITIES, Report, severity_rank
 from analyzer.rulebook import RuleBook, check_rules, default_rules_dir, load_rules
 from analyzer.ruledocs import GRAPH_FORMATS, rule_graph, rule_reference
+from analyzer.ruleschema import FIELDS_BEGIN, with_field_tables
 from analyzer.ruletest import Case, default_fixtures, load_cases, run_case
 
 _SUFFIX_FORMATS = {
@@ -36,12 +38,23 @@ _SUFFIX_FORMATS = {
     ".txt": "text",
 }
 
-rules_option = click.option(
-    "--rules",
-    "rules_dir",
-    type=click.Path(path_type=Path),
-    help="Rule pack directory (default: the shipped rule pack).",
-)
+
+def rules_option(command: Callable[..., int]) -> Callable[..., int]:
+    """--rules (added to the shipped pack, overriding it by rule id) and --rules-only."""
+    command = click.option(
+        "--rules-only",
+        "rules_only",
+        type=click.Path(path_type=Path),
+        help="Use this rule pack on its own, without the shipped one.",
+    )(command)
+    return click.option(
+        "--rules",
+        "rules_dirs",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help="A rule pack added to the shipped one; its rules replace shipped rules with the "
+        "same id (repeatable, later ones win).",
+    )(command)
 
 
 def _color_allowed() -> bool:
@@ -49,8 +62,16 @@ def _color_allowed() -> bool:
     return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def _book(rules_dir: Path | None) -> RuleBook:
-    return load_rules(rules_dir or default_rules_dir())
+def _packs(rules_dirs: tuple[Path, ...], rules_only: Path | None) -> tuple[Path, ...]:
+    if rules_only is not None and rules_dirs:
+        raise click.UsageError(
+            "--rules adds to the shipped pack, --rules-only replaces it: not both"
+        )
+    return (rules_only,) if rules_only is not None else (default_rules_dir(), *rules_dirs)
+
+
+def _book(rules_dirs: tuple[Path, ...], rules_only: Path | None) -> RuleBook:
+    return load_rules(*_packs(rules_dirs, rules_only))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,6 +97,13 @@ def cli() -> None:
     help="Write the report to this file instead of stdout.",
 )
 @rules_option
+@click.option(
+    "--disable",
+    multiple=True,
+    metavar="RULE_ID",
+    help="Do not evaluate this rule: reported as skipped (disabled), as are the rules that "
+    "require it (repeatable).",
+)
 @click.option(
     "--fail-on",
     type=click.Choice([*SEVERITIES, "none"]),
@@ -117,7 +145,9 @@ def analyze(
     bundle: tuple[Path, ...],
     fmt: str | None,
     output: Path | None,
-    rules_dir: Path | None,
+    rules_dirs: tuple[Path, ...],
+    rules_only: Path | None,
+    disable: tuple[str, ...],
     fail_on: str,
     explain_rule: str | None,
     no_redact: bool,
@@ -128,13 +158,13 @@ def analyze(
     """Analyze BUNDLE: a support bundle .zip, .tar.gz or unpacked folder, or all the parts
     of a split one (.001.zip ...; the first part alone finds the others)."""
     terminal = output is None and sys.stdout.isatty()
+    book = _book(rules_dirs, rules_only).disable(disable)
     if explain_rule:
-        return _explain(list(bundle), _book(rules_dir), explain_rule, fmt, output, no_redact)
+        return _explain(list(bundle), book, explain_rule, fmt, output, no_redact)
     if output is not None:
         fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower(), "md")
     else:
         fmt = fmt or ("text" if terminal else "md")
-    book = _book(rules_dir)
     started = time.perf_counter()
     progress = TerminalProgress() if sys.stderr.isatty() else None
     try:
@@ -192,18 +222,18 @@ def rules() -> None:
 
 @rules.command("list")
 @rules_option
-def list_rules(rules_dir: Path | None) -> int:
+def list_rules(rules_dirs: tuple[Path, ...], rules_only: Path | None) -> int:
     """One line per rule: id, severity, category, title."""
-    for rule in _book(rules_dir).rules.values():
+    for rule in _book(rules_dirs, rules_only).rules.values():
         click.echo(f"{rule.id:<34} {rule.severity:<9} {rule.category:<11} {rule.title}")
     return 0
 
 
 @rules.command()
 @rules_option
-def lint(rules_dir: Path | None) -> int:
+def lint(rules_dirs: tuple[Path, ...], rules_only: Path | None) -> int:
     """Check every rule and its test cases; list each problem with file and field."""
-    book, problems = check_rules(rules_dir or default_rules_dir())
+    book, problems = check_rules(*_packs(rules_dirs, rules_only))
     cases: list[Case] = []
     if book is not None:
         cases, case_problems = load_cases(book)
@@ -225,9 +255,14 @@ def lint(rules_dir: Path | None) -> int:
     type=click.Path(path_type=Path, file_okay=False),
     help="Fixture bundles the cases name (default: <rules>/../fixtures/bundles).",
 )
-def run_tests(rule_ids: tuple[str, ...], rules_dir: Path | None, fixtures: Path | None) -> int:
+def run_tests(
+    rule_ids: tuple[str, ...],
+    rules_dirs: tuple[Path, ...],
+    rules_only: Path | None,
+    fixtures: Path | None,
+) -> int:
     """Run the test cases of RULE_IDS (default: every rule); show which failed and why."""
-    book = _book(rules_dir)
+    book = _book(rules_dirs, rules_only)
     unknown = sorted(set(rule_ids) - set(book.rules))
     if unknown:
         raise AnalyzerError(f"unknown rule id(s): {', '.join(unknown)}")
@@ -235,7 +270,7 @@ def run_tests(rule_ids: tuple[str, ...], rules_dir: Path | None, fixtures: Path 
     selected = [c for c in cases if not rule_ids or c.rule_id in rule_ids]
     failed = 0
     for case in selected:
-        result = run_case(case, book, fixtures or default_fixtures(book))
+        result = run_case(case, book, fixtures or default_fixtures(book.rules[case.rule_id].pack))
         failed += not result.ok
         click.echo(f"PASS {case.id}" if result.ok else f"FAIL {case.id}: {result.why}")
     click.echo(f"{len(selected) - failed} passed, {failed} failed", err=True)
@@ -247,9 +282,9 @@ def run_tests(rule_ids: tuple[str, ...], rules_dir: Path | None, fixtures: Path 
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(GRAPH_FORMATS), default="mermaid", show_default=True
 )
-def graph(rules_dir: Path | None, fmt: str) -> int:
+def graph(rules_dirs: tuple[Path, ...], rules_only: Path | None, fmt: str) -> int:
     """The requires and explains graph of the rules, as Mermaid or DOT."""
-    click.echo(rule_graph(_book(rules_dir), fmt), nl=False)
+    click.echo(rule_graph(_book(rules_dirs, rules_only), fmt), nl=False)
     return 0
 
 
@@ -261,16 +296,22 @@ def graph(rules_dir: Path | None, fmt: str) -> int:
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
     help="Where to write (default: docs/rules.md beside the rule pack; - for stdout).",
 )
-def docs(rules_dir: Path | None, output: Path | None) -> int:
+def docs(rules_dirs: tuple[Path, ...], rules_only: Path | None, output: Path | None) -> int:
     """Write the rule reference from the rules' own metadata."""
-    book = _book(rules_dir)
+    book = _book(rules_dirs, rules_only)
     text = rule_reference(book)
     if str(output) == "-":
         click.echo(text, nl=False)
         return 0
-    target = output or book.root.resolve().parent / "docs" / "rules.md"
+    target = output or book.packs[-1].resolve().parent / "docs" / "rules.md"
     _write(target, text)
     click.echo(f"wrote {target}", err=True)
+    # The field tables of the rule format beside it come from the schemas: refreshed here,
+    # so one command brings every generated document up to date.
+    format_doc = target.with_name("rule-format.md")
+    if format_doc.is_file() and FIELDS_BEGIN in (current := format_doc.read_text()):
+        _write(format_doc, with_field_tables(current))
+        click.echo(f"wrote {format_doc}", err=True)
     return 0
 
 

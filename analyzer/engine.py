@@ -23,13 +23,8 @@ from analyzer.budget import render_bounded, time_budget
 from analyzer.query import options_for
 from analyzer.redact import redact_report
 from analyzer.report import Evidence, Finding, Report, severity_rank
-from analyzer.rulebook import (
-    Condition,
-    Rule,
-    RuleBook,
-    default_rules_dir,
-    load_rules,
-)
+from analyzer.rulebook import RuleBook, default_rules_dir, load_rules
+from analyzer.ruleparse import Condition, Rule
 from analyzer.sources import SourceBroken, SourceMissing, Sources, logs, open_sources
 from analyzer.versions import parse_version
 
@@ -104,6 +99,8 @@ class Analysis:
 
     # -- phase 1: version gates ---------------------------------------------------------------
     def _gate(self, rule: Rule) -> None:
+        if rule.id in self.book.disabled:
+            raise _Skip("disabled", "disabled by --disable")
         for product, wanted in rule.applies_to.items():
             label = _PRODUCT_LABEL[product]
             found = self.versions.get(product)

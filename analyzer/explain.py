@@ -106,7 +106,7 @@ def explain(
     """The trace of one rule over one bundle."""
     rule = book.rules.get(rule_id)
     if rule is None:
-        raise AnalyzerError(f"no rule '{rule_id}' in {book.root}")
+        raise AnalyzerError(f"no rule '{rule_id}' in {' + '.join(str(p) for p in book.packs)}")
     clean = _Cleaner(redact)
     with open_sources(bundle) as sources:
         analysis = Analysis(sources, book)

@@ -12,7 +12,7 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 STATUSES = ("fail", "warn", "error", "skip", "pass")
 FIRED = ("fail", "warn")
 #: why a rule was skipped: the report lists each kind apart
-SKIP_KINDS = ("missing-input", "dependency", "not-applicable")
+SKIP_KINDS = ("missing-input", "dependency", "not-applicable", "disabled")
 
 
 def severity_rank(severity: str) -> int:

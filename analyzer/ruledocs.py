@@ -12,7 +12,8 @@ from collections import defaultdict
 
 from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
-from analyzer.rulebook import Rule, RuleBook
+from analyzer.rulebook import RuleBook
+from analyzer.ruleparse import Rule
 from analyzer.sources import LOG_SOURCES, SOURCES, sources_table
 
 GRAPH_FORMATS = ("mermaid", "dot")

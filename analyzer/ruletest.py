@@ -42,26 +42,10 @@ from analyzer.bundle.archive import safe_member_name
 from analyzer.casepaths import inside, not_regular, unsafe_paths
 from analyzer.engine import analyze
 from analyzer.report import Finding, Report
-from analyzer.rulebook import TEST_SUFFIX, RuleBook, check_keys
+from analyzer.rulebook import TEST_SUFFIX, RuleBook
+from analyzer.ruleschema import CASE, CASE_SET
 from analyzer.ruleyaml import load_rule_yaml, parse_without_aliases
 
-_CASE_KEYS = {
-    "name": True,
-    "fixture": True,
-    "expect": True,
-    "files": False,
-    "append": False,
-    "add_items": False,
-    "set": False,
-    "remove": False,
-    "message_contains": False,
-    "evidence_contains": False,
-    "root_cause": False,
-    "explained_by": False,
-    "skip_kind": False,
-}
-_SET_KEYS = {"file": True, "name": True, "path": True, "value": True}
-_EXPECT = ("fail", "warn", "pass", "skip", "error", "fired")
 _SEGMENT = re.compile(
     r"^(?P<key>[^\[\]]+)(?:\[(?P<index>\d+)\]|\[(?P<field>\w+)=(?P<value>[^\]]*)\])?$"
 )
@@ -119,7 +103,7 @@ def load_cases(book: RuleBook) -> tuple[list[Case], list[str]]:
             problems.add(rule.path, f"no test cases ({path.name} is missing)")
             continue
         try:
-            data = load_rule_yaml(path, book.root)
+            data = load_rule_yaml(path, rule.pack)
         except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
             problems.add(shown, f"cannot read: {str(exc).splitlines()[0]}")
             continue
@@ -143,16 +127,12 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
             problems.add(where, "must be a mapping")
             continue
         before = len(problems)
-        check_keys(raw, _CASE_KEYS, "", _Prefixed(problems, where))
-        if raw.get("expect") not in _EXPECT:
-            problems.add(
-                f"{where}.expect", f"'{raw.get('expect')}' is not one of {', '.join(_EXPECT)}"
-            )
-        for j, item in enumerate(raw.get("set") or []):
+        CASE.check(raw, f"{where}.", problems.add)
+        for j, item in enumerate(raw.get("set") if isinstance(raw.get("set"), list) else []):
             if not isinstance(item, dict):
                 problems.add(f"{where}.set[{j}]", "must be a mapping")
             else:
-                check_keys(item, _SET_KEYS, "", _Prefixed(problems, f"{where}.set[{j}]"))
+                CASE_SET.check(item, f"{where}.set[{j}].", problems.add)
         if raw.get("name") in names:
             problems.add(f"{where}.name", f"'{raw.get('name')}' is used twice")
         if len(problems) > before:
@@ -182,16 +162,6 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
             )
         )
     return cases
-
-
-class _Prefixed:
-    """Adapts the rulebook's key checker to report under a case's breadcrumb."""
-
-    def __init__(self, problems: _Problems, where: str) -> None:
-        self.problems, self.where = problems, where
-
-    def add(self, field_name: str, message: str) -> None:
-        self.problems.add(f"{self.where}.{field_name}", message)
 
 
 class _NoAliases(yaml.SafeDumper):
@@ -345,6 +315,6 @@ def run_case(case: Case, book: RuleBook, fixtures: Path) -> CaseResult:
     return CaseResult(case, not why, why)
 
 
-def default_fixtures(book: RuleBook) -> Path:
-    """Fixtures beside the rule pack: <rules>/../fixtures/bundles."""
-    return book.root.resolve().parent / "fixtures" / "bundles"
+def default_fixtures(pack: Path) -> Path:
+    """Fixtures beside a rule pack: <rules>/../fixtures/bundles."""
+    return pack.resolve().parent / "fixtures" / "bundles"

@@ -17,5 +17,5 @@ def test_every_rule_has_cases_that_fire_and_cases_that_do_not():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_rule_case(case):
-    result = run_case(case, BOOK, default_fixtures(BOOK))
+    result = run_case(case, BOOK, default_fixtures(BOOK.rules[case.rule_id].pack))
     assert result.ok, result.why

@@ -16,7 +16,8 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from analyzer import analyze
 from analyzer.query import compile_query
-from analyzer.rulebook import TEMPLATES, check_rules
+from analyzer.rulebook import check_rules
+from analyzer.ruleparse import TEMPLATES
 from analyzer.ruletest import load_cases
 from fixtures.goldens import BUNDLES
 
