@@ -3,7 +3,7 @@
 1. Version gates: a rule whose ``applies_to`` does not cover the cluster is skipped.
 2. One pass over the logs: every active rule's matchers are grouped by file, and each file
    is read once for all of them.
-3. Rules run in dependency order. Each ends as fail/warn (fired), pass, skip (naming the
+3. Rules run in dependency order. Each ends as fired, pass, skip (naming the
    missing input or the dependency that did not fire) or error (naming the rule and what
    broke); one broken rule never stops the others.
 4. A fired finding explained by another fired finding is folded under it; the rest are the
@@ -427,7 +427,7 @@ class Analysis:
             rule.title,
             rule.severity,
             rule.category,
-            "fail" if severity_rank(rule.severity) <= severity_rank("medium") else "warn",
+            "fired",
             message=_render(rule.message, context),
             remediation=_render(rule.remediation, context),
             references=rule.references,

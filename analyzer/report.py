@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "2.0"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-#: fail and warn are "fired"; the others say why a rule did not report anything
-STATUSES = ("fail", "warn", "error", "skip", "pass")
-FIRED = ("fail", "warn")
+#: a rule fires or it does not; how bad a fired finding is, is its severity alone (so a rule's
+#: severity can change without changing its outcome); the others say why nothing was reported
+STATUSES = ("fired", "error", "skip", "pass")
 #: why a rule was skipped: the report lists each kind apart
 SKIP_KINDS = ("missing-input", "dependency", "not-applicable")
 
@@ -62,7 +62,7 @@ class Finding:
 
     @property
     def fired(self) -> bool:
-        return self.status in FIRED
+        return self.status == "fired"
 
     def sort_key(self) -> tuple:
         return (STATUSES.index(self.status), severity_rank(self.severity), self.rule_id)

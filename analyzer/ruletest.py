@@ -21,7 +21,7 @@ is compared with what the case expects::
             path: status.conditions[type=Ready].status
             value: "Unknown"
         remove: [nodes/hv-node3]
-        expect: fail                  # fail | warn | pass | skip | error | fired
+        expect: fired                 # fired | pass | skip | error (severity is the rule's)
         message_contains: ["pvc-1"]
         evidence_contains: ["volumes.yaml"]
         root_cause: true              # or: explained_by: [replica-failed]
@@ -61,7 +61,9 @@ _CASE_KEYS = {
     "skip_kind": False,
 }
 _SET_KEYS = {"file": True, "name": True, "path": True, "value": True}
-_EXPECT = ("fail", "warn", "pass", "skip", "error", "fired")
+_EXPECT = ("fired", "pass", "skip", "error")
+#: statuses of schema 1: they said how severe a fired finding was, which is the rule's severity
+_RETIRED_EXPECT = ("fail", "warn")
 _SEGMENT = re.compile(
     r"^(?P<key>[^\[\]]+)(?:\[(?P<index>\d+)\]|\[(?P<field>\w+)=(?P<value>[^\]]*)\])?$"
 )
@@ -89,7 +91,7 @@ class Case:
 
     @property
     def fires(self) -> bool:
-        return self.expect in ("fail", "warn", "fired")
+        return self.expect == "fired"
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ def load_cases(book: RuleBook) -> tuple[list[Case], list[str]]:
             continue
         found = _parse_cases(rule.id, shown, data, problems)
         if found and not any(c.fires for c in found):
-            problems.add(shown, "no case where the rule fires (expect: fail, warn or fired)")
+            problems.add(shown, "no case where the rule fires (expect: fired)")
         if found and all(c.fires for c in found):
             problems.add(shown, "no case where the rule does not fire (expect: pass or skip)")
         cases += found
@@ -144,7 +146,13 @@ def _parse_cases(rule_id: str, shown: str, data: Any, problems: _Problems) -> li
             continue
         before = len(problems)
         check_keys(raw, _CASE_KEYS, "", _Prefixed(problems, where))
-        if raw.get("expect") not in _EXPECT:
+        if raw.get("expect") in _RETIRED_EXPECT:
+            problems.add(
+                f"{where}.expect",
+                f"'{raw['expect']}' is no longer a status: write 'fired' (the rule's severity "
+                "says how bad it is)",
+            )
+        elif raw.get("expect") not in _EXPECT:
             problems.add(
                 f"{where}.expect", f"'{raw.get('expect')}' is not one of {', '.join(_EXPECT)}"
             )
@@ -307,7 +315,7 @@ def check(case: Case, report: Report) -> str:
     """Why the outcome differs from what the case expects ("" if it does not)."""
     finding: Finding = report.finding(case.rule_id)
     got = finding.status
-    if (case.expect == "fired" and not finding.fired) or case.expect not in ("fired", got):
+    if case.expect != got:
         detail = f": {finding.message}" if finding.message and not finding.fired else ""
         return f"expected {case.expect}, got {got}{detail}"
     # Messages are wrapped by their templates: compare with whitespace collapsed.

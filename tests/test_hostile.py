@@ -250,7 +250,7 @@ def test_a_runaway_rule_is_stopped(tmp_path, monkeypatch):
     )
     report = analyze(corpus.BASE, load_rules(rules))
     assert "it ran for more than 0.5 s" in report.finding("loop").message
-    assert report.finding("fine").status == "warn"
+    assert report.finding("fine").status == "fired"
 
 
 def test_a_runaway_template_output_is_stopped(tmp_path):
