@@ -127,7 +127,7 @@ def test_explain_shows_values_sources_and_the_verdict(capsys):
     )
     assert code == 0
     assert out.startswith(
-        "console-false-notready (rules/harvester/console-false-notready.yaml): fail"
+        "console-false-notready (rules/harvester/console-false-notready.yaml): fired"
     )
     assert (
         "applies_to.harvester >=1.5.0-rc2, <1.5.0: cluster runs v1.5.0-rc3 "
