@@ -475,6 +475,7 @@ class Sources:
                     _text(n["os_image"]),
                     tuple(str(role) for role in n["roles"]),
                     bool(n["has_node_zip"]),
+                    _text(n["harvester_version"]),
                 )
                 for n in sorted(nodes, key=lambda n: str(n["name"]))
             ),
