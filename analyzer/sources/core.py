@@ -9,6 +9,7 @@ can be cited as file and line without the rule naming a path.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from analyzer.bundle import NESTED, Bundle
+from analyzer.bundle.fieldline import field_line
 from analyzer.bundle.logscan import line_blocks
 from analyzer.bundle.timestamps import iso, parse_rfc3339
 from analyzer.bundle.yamlfile import (
@@ -340,6 +342,20 @@ class Sources:
                         return first + data.count(b"\n", start, at)
         except _READ_ERRORS:
             return None
+        return None
+
+    def cite_field(self, where: Evidence | None, *fields: str) -> Evidence | None:
+        """The first of ``fields`` (analyzer.bundle.fieldline paths) that the object cited at
+        ``where`` has: its own line, quoted as the excerpt; None when it has none of them."""
+        for field in fields if where is not None and where.line else ():
+            try:
+                with self.bundle.open(where.path) as stream:
+                    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
+                    found = field_line(text, where.line, field)
+            except _READ_ERRORS:
+                return None
+            if found:
+                return Evidence(where.path, found[0], found[1])
         return None
 
     def last_line(self, path: str) -> tuple[int, str] | None:
