@@ -3,7 +3,7 @@
 1. Version gates: a rule whose ``applies_to`` does not cover the cluster is skipped.
 2. The log hits of every active rule's matchers, from one pass over the logs (sources/logs.py),
    while the other sources the rules read are built.
-3. Rules run in dependency order. Each ends as fail/warn (fired), pass, skip (naming the
+3. Rules run in dependency order. Each ends as fired, pass, skip (naming the
    missing input or the dependency that did not fire) or error (naming the rule and what
    broke); one broken rule never stops the others.
 4. The outcomes are assembled into a report (assemble.py): root causes, what to collect next.
@@ -22,7 +22,7 @@ from analyzer.assemble import assemble
 from analyzer.budget import render_bounded, time_budget
 from analyzer.query import options_for
 from analyzer.redact import redact_report
-from analyzer.report import Evidence, Finding, Report, severity_rank
+from analyzer.report import Evidence, Finding, Report
 from analyzer.rulebook import RuleBook, default_rules_dir, load_rules
 from analyzer.ruleparse import Condition, Rule
 from analyzer.sources import SourceBroken, SourceMissing, Sources, logs, open_sources
@@ -276,7 +276,7 @@ class Analysis:
             rule.title,
             rule.severity,
             rule.category,
-            fired_status(rule),
+            "fired",
             message=render_bounded(rule.message, context),
             remediation=render_bounded(rule.remediation, context),
             references=rule.references,
@@ -331,11 +331,6 @@ class Analysis:
 def _truthy(value: Any) -> bool:
     # jmespath's notion of truth: false, null, empty list/object/string are false; 0 is true.
     return not (value is None or value is False or value in ("", [], {}))
-
-
-def fired_status(rule: Rule) -> str:
-    """The status of a rule that fired."""
-    return "fail" if severity_rank(rule.severity) <= severity_rank("medium") else "warn"
 
 
 def _fixed_in(rule: Rule) -> str | None:

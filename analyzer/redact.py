@@ -69,6 +69,7 @@ def _bundle(
                 ready=maybe(node.ready),
                 kubelet_version=maybe(node.kubelet_version),
                 os_image=maybe(node.os_image),
+                harvester_version=maybe(node.harvester_version),
                 roles=tuple(clean(r) for r in node.roles),
             )
             for node in info.nodes

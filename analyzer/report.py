@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = "1.4"
+from analyzer.versions import Version, parse_version
+
+SCHEMA_VERSION = "2.0"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-#: fail and warn are "fired"; the others say why a rule did not report anything
-STATUSES = ("fail", "warn", "error", "skip", "pass")
-FIRED = ("fail", "warn")
+#: a rule fires or it does not; how bad a fired finding is, is its severity alone (so a rule's
+#: severity can change without changing its outcome); the others say why nothing was reported
+STATUSES = ("fired", "error", "skip", "pass")
 #: why a rule was skipped: the report lists each kind apart
 SKIP_KINDS = ("missing-input", "dependency", "not-applicable", "disabled")
 
 
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
+
+
+def _version_key(text: str) -> tuple[bool, Version | None, str]:
+    # A text that is no version (a dev build) sorts before every version, then by its text.
+    parsed = parse_version(text)
+    return (True, parsed, text) if parsed else (False, None, text)
 
 
 @dataclass(frozen=True, order=True)
@@ -62,7 +70,7 @@ class Finding:
 
     @property
     def fired(self) -> bool:
-        return self.status in FIRED
+        return self.status == "fired"
 
     def sort_key(self) -> tuple:
         return (STATUSES.index(self.status), severity_rank(self.severity), self.rule_id)
@@ -76,6 +84,15 @@ class NodeInfo:
     os_image: str | None
     roles: tuple[str, ...]
     has_node_zip: bool
+    harvester_version: str | None = None
+
+    def version(self, product: str) -> str | None:
+        """Its version of ``product``, one of VERSIONED."""
+        return self.harvester_version if product == "harvester" else self.kubelet_version
+
+
+#: the products each node has its own version of, and how the header names them
+VERSIONED = {"harvester": "Harvester", "kubernetes": "Kubernetes"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,30 @@ class BundleInfo:
     nodes: tuple[NodeInfo, ...]
     #: what the reader had to skip or could not read (entries refused, unreadable files)
     notes: tuple[str, ...] = ()
+
+    def version_mix(self, product: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The versions of ``product`` (one of VERSIONED) the nodes run, each with its nodes,
+        most nodes first (then the newest): more than one during an upgrade."""
+        by_version: dict[str, list[str]] = {}
+        for node in self.nodes:
+            if node.version(product):
+                by_version.setdefault(str(node.version(product)), []).append(node.name)
+        newest_first = sorted(by_version, key=lambda v: _version_key(v), reverse=True)
+        ordered = sorted(newest_first, key=lambda v: -len(by_version[v]))
+        return tuple((v, tuple(by_version[v])) for v in ordered)
+
+    def odd_nodes(self, product: str) -> tuple[str, ...]:
+        """The nodes whose version of ``product`` is not the one most nodes run."""
+        return tuple(name for _, names in self.version_mix(product)[1:] for name in names)
+
+    def shown_version(self, product: str) -> str:
+        """The header's version: "mixed: v1.5.0 (2), v1.4.2 (1)" when nodes differ, else the
+        cluster's (a Harvester release names one version even mid-upgrade)."""
+        mix = self.version_mix(product)
+        if len(mix) > 1:
+            return "mixed: " + ", ".join(f"{v} ({len(names)})" for v, names in mix)
+        version = self.harvester_version if product == "harvester" else self.kubernetes_version
+        return version or "unknown"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ is compared with what the case expects::
             path: status.conditions[type=Ready].status
             value: "Unknown"
         remove: [nodes/hv-node3]
-        expect: fail                  # fail | warn | pass | skip | error | fired
+        expect: fired                 # fired | pass | skip | error (severity is the rule's)
         message_contains: ["pvc-1"]
         evidence_contains: ["volumes.yaml"]
         root_cause: true              # or: explained_by: [replica-failed]
@@ -73,7 +73,7 @@ class Case:
 
     @property
     def fires(self) -> bool:
-        return self.expect in ("fail", "warn", "fired")
+        return self.expect == "fired"
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def load_cases(book: RuleBook) -> tuple[list[Case], list[str]]:
             continue
         found = _parse_cases(rule.id, shown, data, problems)
         if found and not any(c.fires for c in found):
-            problems.add(shown, "no case where the rule fires (expect: fail, warn or fired)")
+            problems.add(shown, "no case where the rule fires (expect: fired)")
         if found and all(c.fires for c in found):
             problems.add(shown, "no case where the rule does not fire (expect: pass or skip)")
         cases += found
@@ -277,7 +277,7 @@ def check(case: Case, report: Report) -> str:
     """Why the outcome differs from what the case expects ("" if it does not)."""
     finding: Finding = report.finding(case.rule_id)
     got = finding.status
-    if (case.expect == "fired" and not finding.fired) or case.expect not in ("fired", got):
+    if case.expect != got:
         detail = f": {finding.message}" if finding.message and not finding.fired else ""
         return f"expected {case.expect}, got {got}{detail}"
     # Messages are wrapped by their templates: compare with whitespace collapsed.

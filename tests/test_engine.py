@@ -49,7 +49,7 @@ def test_runtime_error_is_reported_for_that_rule_only(tmp_path):
     assert found["broken"].message.startswith("rule broken (rules/test/broken.yaml) failed: ")
     assert "no_such_field" in found["broken"].message
     assert found["typeerror"].status == "error" and "abs()" in found["typeerror"].message
-    assert found["fine"].status == "warn" and found["fine"].message == "3 nodes"
+    assert found["fine"].status == "fired" and found["fine"].message == "3 nodes"
 
 
 def test_skips_name_the_missing_input_and_the_dependency(tmp_path):
@@ -111,7 +111,7 @@ def test_optional_sources_read_as_null(tmp_path):
     )
     report = analyze(bundle, load_rules(rules))
     assert report.finding("strict").message == "the bundle has no node zips (nodes/<node>.zip)"
-    assert report.finding("lenient").status == "warn"
+    assert report.finding("lenient").status == "fired"
     assert all(not n.has_node_zip for n in report.bundle.nodes)
 
 
@@ -130,7 +130,7 @@ def test_log_minimum_count(tmp_path):
     found = outcome(
         tmp_path, "mixed-upgrade-forbidden", three=common.format(min=3), four=common.format(min=4)
     )
-    assert found["three"].status == "fail" and found["three"].message == "3 lines from hv-node3"
+    assert found["three"].status == "fired" and found["three"].message == "3 lines from hv-node3"
     assert found["four"].status == "pass"
 
 

@@ -105,7 +105,7 @@ def test_redaction_covers_context_and_keeps_the_highlight_on_the_match():
         "f.log", 5, f"x {secret} LEAK here", None, (27, 31), (f"before {secret}",), ("ok",)
     )
     assert evidence.excerpt[27:31] == "LEAK"
-    finding = Finding("r", "t", "high", "c", "fail", evidence=(evidence,), evidence_total=1)
+    finding = Finding("r", "t", "high", "c", "fired", evidence=(evidence,), evidence_total=1)
     report = analyze(make_form("healthy-v161", "dir", None))
     cleaned = redact_report(replace(report, findings=(finding,))).findings[0].evidence[0]
     assert "Hunter2" not in cleaned.excerpt + "".join(cleaned.before)
@@ -122,7 +122,7 @@ def test_markdown_context_fence_outlasts_backticks_in_the_lines():
 
 
 def _finding(rule_id: str, severity: str = "high", **more: object) -> Finding:
-    return Finding(rule_id, f"Title of {rule_id}", severity, "c", "fail", **more)  # type: ignore[arg-type]
+    return Finding(rule_id, f"Title of {rule_id}", severity, "c", "fired", **more)  # type: ignore[arg-type]
 
 
 def test_causal_layout_puts_each_symptom_right_of_its_furthest_cause():

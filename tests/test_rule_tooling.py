@@ -85,7 +85,7 @@ def test_test_reports_a_failing_case_and_why(capsys, tmp_path):
     rule.write_text(rule.read_text().replace("nodes[?ready != 'True']", "nodes[?ready == 'Nope']"))
     code, out, err = run(capsys, "rules", "test", "node-not-ready", "--rules", str(rules))
     assert code == 1
-    assert "FAIL node-not-ready::fires-as-root-cause-on-its-own: expected fail, got pass" in out
+    assert "FAIL node-not-ready::fires-as-root-cause-on-its-own: expected fired, got pass" in out
     assert "PASS node-not-ready::quiet-when-every-node-is-ready" in out
     assert "1 passed, 2 failed" in err
 
@@ -127,7 +127,7 @@ def test_explain_shows_values_sources_and_the_verdict(capsys):
     )
     assert code == 0
     assert out.startswith(
-        "console-false-notready (rules/harvester/console-false-notready.yaml): fail"
+        "console-false-notready (rules/harvester/console-false-notready.yaml): fired"
     )
     assert (
         "applies_to.harvester >=1.5.0-rc2, <1.5.0: cluster runs v1.5.0-rc3 "

@@ -70,7 +70,7 @@ def test_evidence_is_redacted_as_one_window():
         (_PEM_BODY[2], "-----END RSA PRIVATE KEY-----"),
         ("-----BEGIN OPENSSH PRIVATE KEY-----", _PEM_BODY[1]),
     )
-    finding = Finding("r", "t", "high", "c", "fail", evidence=(evidence,), evidence_total=1)
+    finding = Finding("r", "t", "high", "c", "fired", evidence=(evidence,), evidence_total=1)
     report = analyze(corpus.BASE)
     cleaned = redact_report(replace(report, findings=(finding,))).findings[0].evidence[0]
     shown = "\n".join([*cleaned.before, cleaned.excerpt, *cleaned.after])
@@ -98,7 +98,7 @@ def test_every_field_from_the_bundle_is_redacted():
         "t",
         "high",
         "c",
-        "fail",
+        "fired",
         message=secret,
         evidence=(Evidence(f"logs/{secret}.log", 1, "x"),),
         evidence_total=1,
@@ -191,7 +191,7 @@ def test_a_key_in_an_object_is_redacted_however_a_template_quotes_it(tmp_path):
         """,
     )
     report = analyze(bundle, load_rules(rules))
-    assert report.finding("quoted").status == "warn"
+    assert report.finding("quoted").status == "fired"
     assert report.redactions and report.redactions >= 3
     text = everything(report) + render(report, "text")
     assert not [body for body in _PEM_BODY if body in text]

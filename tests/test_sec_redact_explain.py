@@ -75,7 +75,7 @@ def test_explain_formats_and_output_file(capsys, tmp_path):
     bundle, rules = _setup(tmp_path)
     code, out, _ = _explain(capsys, bundle, rules, "-f", "json")
     trace = json.loads(out)
-    assert code == 0 and trace["rule_id"] == "leak" and trace["status"] == "warn"
+    assert code == 0 and trace["rule_id"] == "leak" and trace["status"] == "fired"
     assert trace["redactions"] >= 1 and SECRET not in out
     assert trace["steps"][0] == {
         "where": "logs.hits",

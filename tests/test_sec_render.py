@@ -96,7 +96,7 @@ def report(tmp_path_factory) -> Report:
     fields += [root.title, root.category, root.message, root.remediation, " ".join(root.references)]
     fields += [result.finding("hostile-skip").message, root.evidence[0].excerpt]
     assert all(field and "onerror" in field for field in fields), fields
-    assert root.status == "fail" and result.finding("hostile-skip").status == "skip"
+    assert root.status == "fired" and result.finding("hostile-skip").status == "skip"
     assert [rc.rule_id for rc in result.root_causes] == ["hostile-root"]
     assert len(result.timeline) >= 5 and any(e.before and e.after for e in root.evidence)
     return result

@@ -119,7 +119,7 @@ cases:
     append: {../../victim.txt: x}
     remove: [../victim.txt]
     set: [{file: /etc/passwd, name: n, path: a, value: 1}]
-    expect: fail
+    expect: fired
   - name: fine
     fixture: tiny
     expect: pass

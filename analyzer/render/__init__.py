@@ -32,9 +32,10 @@ from analyzer.render.markdown import (
     md_prose,
     md_text,
 )
+from analyzer.render.prose import prose_blocks
 from analyzer.render.summary import next_steps
 from analyzer.render.terminal import render_text
-from analyzer.report import SEVERITIES, STATUSES, Finding, Report
+from analyzer.report import SEVERITIES, STATUSES, VERSIONED, Finding, Report
 
 #: "text" is the terminal summary (colour only when asked for)
 FORMATS = ("md", "html", "json", "text")
@@ -59,6 +60,8 @@ def to_dict(report: Report) -> dict[str, Any]:
     for finding in report.findings:
         counts[finding.status] += 1
     by_id = {f.rule_id: f for f in report.findings}
+    mixes = {product: report.bundle.version_mix(product) for product in VERSIONED}
+    odd = {product: report.bundle.odd_nodes(product) for product in VERSIONED}
     return {
         "schema_version": report.schema_version,
         "tool": {"name": "bundle-analyzer", "version": report.tool_version},
@@ -81,9 +84,16 @@ def to_dict(report: Report) -> dict[str, Any]:
                     "os_image": n.os_image,
                     "roles": list(n.roles),
                     "has_node_zip": n.has_node_zip,
+                    "harvester_version": n.harvester_version,
+                    "odd_versions": [p for p in VERSIONED if n.name in odd[p]],
                 }
                 for n in report.bundle.nodes
             ],
+            "mixed_versions": {
+                product: [{"version": v, "nodes": list(names)} for v, names in mix]
+                for product, mix in mixes.items()
+                if len(mix) > 1
+            },
             "notes": list(report.bundle.notes),
         },
         "summary": {"worst_severity": report.worst_severity(), "statuses": counts},
@@ -159,24 +169,23 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
 
 # -- HTML ------------------------------------------------------------------------------------------
 def html_text(text: Any) -> Markup:
-    """Prose as HTML: escaped; paragraphs, ``- `` lists and `code spans` kept."""
-    escaped = str(html_escape(str(text).strip()))
-    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
-    blocks: list[tuple[str, list[str]]] = []  # ("p" | "ul", lines), in order
-    for paragraph in re.split(r"\n\s*\n", escaped):
-        for line in paragraph.strip().splitlines():
-            kind, content = ("ul", line[2:]) if line.startswith("- ") else ("p", line)
-            if blocks and blocks[-1][0] == kind:
-                blocks[-1][1].append(content)
-            else:
-                blocks.append((kind, [content]))
-        blocks.append(("break", []))
+    """Prose as HTML: escaped; a paragraph a ``<p>``, ``- `` items a list, `code spans` kept,
+    and a fenced block a ``<pre><code>`` with a copy button (the script shows it)."""
     html = []
-    for kind, lines in blocks:
-        if kind == "p":
-            html.append(f"<p>{' '.join(lines)}</p>")
-        elif kind == "ul":
-            html.append("<ul>" + "".join(f"<li>{line}</li>" for line in lines) + "</ul>")
+    for block in prose_blocks(str(text)):
+        if block.kind == "code":
+            html.append(
+                f'<div class="code"><pre><code>{html_escape(block.text)}</code></pre>'
+                '<button type="button" class="copy" hidden>Copy</button></div>'
+            )
+            continue
+        inline = re.sub(r"`([^`]+)`", r"<code>\1</code>", str(html_escape(block.text)))
+        if block.kind == "p":
+            html.append(f"<p>{inline}</p>")
+        elif html and html[-1].endswith("</ul>"):
+            html[-1] = html[-1][: -len("</ul>")] + f"<li>{inline}</li></ul>"
+        else:
+            html.append(f"<ul><li>{inline}</li></ul>")
     return Markup("".join(html))
 
 
@@ -270,6 +279,7 @@ def _context(report: Report) -> dict[str, Any]:
         "errors": [f for f in report.findings if f.status == "error"],
         "passed": [f for f in report.findings if f.status == "pass"],
         "ready_nodes": sum(1 for n in report.bundle.nodes if n.ready == "True"),
+        "odd": {product: report.bundle.odd_nodes(product) for product in VERSIONED},
         "severities": SEVERITIES,
     }
 

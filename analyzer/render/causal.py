@@ -10,6 +10,7 @@ rule packs, which are untrusted.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from markupsafe import Markup
@@ -17,10 +18,13 @@ from markupsafe import Markup
 from analyzer.render.escape import html_escape as escape
 from analyzer.report import Finding
 
-BOX_W, BOX_H = 210, 46
+BOX_W, BOX_H = 210, 46  # BOX_W is the narrowest box; a longer rule id widens them all
 GAP_X, GAP_Y = 56, 14
 PAD = 4
-_LABEL = 27  # characters of a rule id that fit in a box
+#: the advance of one character of the 12px monospace font the stylesheet sets (about 0.6em),
+#: rounded up so a rule id never reaches the box's edge
+CHAR_W = 7.5
+TEXT_X = 10  # the text's inset from the box's left edge, kept on the right too
 
 
 def layers(
@@ -60,11 +64,15 @@ def causal_svg(root: Finding, by_id: Mapping[str, Finding]) -> Markup:
     if not root.explains:
         return Markup("")
     columns, edges = layers(root, by_id)
+    # Sized to the longest line it holds: a rule id cut short could not be told from another.
+    lines = [rule_id for ids in columns for rule_id in ids]
+    lines.append(f"{root.severity.upper()} · root cause")
+    box_w = max(BOX_W, math.ceil(2 * TEXT_X + CHAR_W * max(map(len, lines))))
     where: dict[str, tuple[int, int]] = {}
     for col, ids in enumerate(columns):
         for row, rule_id in enumerate(ids):
-            where[rule_id] = (PAD + col * (BOX_W + GAP_X), PAD + row * (BOX_H + GAP_Y))
-    width = PAD * 2 + len(columns) * BOX_W + (len(columns) - 1) * GAP_X
+            where[rule_id] = (PAD + col * (box_w + GAP_X), PAD + row * (BOX_H + GAP_Y))
+    width = PAD * 2 + len(columns) * box_w + (len(columns) - 1) * GAP_X
     height = PAD * 2 + max(len(ids) for ids in columns) * (BOX_H + GAP_Y) - GAP_Y
     marker = f"arrow-{root.rule_id}"
     parts = [
@@ -77,7 +85,7 @@ def causal_svg(root: Finding, by_id: Mapping[str, Finding]) -> Markup:
     ]
     for cause, symptom in edges:
         (x1, y1), (x2, y2) = where[cause], where[symptom]
-        x1, y1, y2 = x1 + BOX_W, y1 + BOX_H // 2, y2 + BOX_H // 2
+        x1, y1, y2 = x1 + box_w, y1 + BOX_H // 2, y2 + BOX_H // 2
         bend = (x2 - x1) // 2
         parts.append(
             f'<path class="edge" d="M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}" '
@@ -85,14 +93,13 @@ def causal_svg(root: Finding, by_id: Mapping[str, Finding]) -> Markup:
         )
     for rule_id, (x, y) in where.items():
         finding = by_id[rule_id]
-        label = rule_id if len(rule_id) <= _LABEL else rule_id[: _LABEL - 1] + "…"
         parts.append(
             f'<a href="#{escape(rule_id)}" class="node sev-{escape(finding.severity)}">'
             f"<title>{escape(finding.title)}</title>"
-            f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="5"/>'
-            f'<text x="{x + 10}" y="{y + 18}" class="sev">{escape(finding.severity.upper())}'
+            f'<rect x="{x}" y="{y}" width="{box_w}" height="{BOX_H}" rx="5"/>'
+            f'<text x="{x + TEXT_X}" y="{y + 18}" class="sev">{escape(finding.severity.upper())}'
             f"{' · root cause' if rule_id == root.rule_id else ''}</text>"
-            f'<text x="{x + 10}" y="{y + 36}" class="id">{escape(label)}</text></a>'
+            f'<text x="{x + TEXT_X}" y="{y + 36}" class="id">{escape(rule_id)}</text></a>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -26,6 +26,7 @@ import jinja2
 from markupsafe import escape
 
 from analyzer.render.escape import link_target, visible
+from analyzer.render.prose import prose_blocks
 
 
 class MdSafe(str):
@@ -53,11 +54,9 @@ _BACKTICKS = re.compile(r"`+")
 
 
 def _inline(text: str) -> str:
-    def one(match: re.Match[str]) -> str:
-        char = match.group()
-        return {"<": "&lt;", "&": "&amp;"}.get(char, "\\" + char)
-
-    return _INLINE.sub(one, text)
+    # A backslash escape, never an entity: GitHub shows "\<" as "<", while an entity such as
+    # "&lt;" is shown as typed wherever a viewer does not decode it (Jira, e-mail, the raw text).
+    return _INLINE.sub(lambda match: "\\" + match.group(), text)
 
 
 def _line_start(line: str) -> str:
@@ -116,37 +115,34 @@ def md_cell(text: Any) -> MdSafe:
 
 
 def md_prose(text: Any) -> MdSafe:
-    """A rule's message or remediation: paragraphs (blank lines) and ``- `` list items kept,
-    each line escaped as inline text, leading blanks dropped (they would make code blocks)."""
-    paragraphs = []
-    for paragraph in re.split(r"\n[ \t]*\n\s*", visible(text).strip()):
-        lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
-        if not lines:
-            continue
-        items = [line.startswith("- ") for line in lines]
-        # A code span may be wrapped over two lines: pair backticks over the whole paragraph,
-        # then cut it into lines again where the text (not a code span) breaks.
-        body = "\n".join(
-            line[2:] if item else line for item, line in zip(items, lines, strict=True)
-        )
-        out: list[str] = []
-        current: list[str] = []
-        first = line_no = 0  # the line the output line started on, the line read now
-        for code, part in _code_spans(body):
-            if code:
-                # Prose is never in a table: a pipe in its code spans stays as written.
-                current.append(_code(part, cell=False))
-                line_no += part.count("\n")
-                continue
-            for k, chunk in enumerate(part.split("\n")):
-                if k:
-                    out.append(("- " if items[first] else "") + _line_start("".join(current)))
-                    line_no += 1
-                    first, current = line_no, []
-                current.append(_inline(chunk))
-        out.append(("- " if items[first] else "") + _line_start("".join(current)))
-        paragraphs.append("\n".join(out))
-    return MdSafe("\n\n".join(paragraphs))
+    """A rule's message or remediation: a paragraph or ``- `` list item per line (GitHub shows
+    each newline as a break, so wrapped lines are joined), fenced blocks kept line for line."""
+    out: list[str] = []
+    previous = ""
+    for block in prose_blocks(visible(text)):
+        if block.kind == "code":
+            line = _fenced(block.text.split("\n"), block.language, "")
+        else:
+            line = ("- " if block.kind == "li" else "") + _prose_line(block.text)
+        # List items follow each other; anything else is set apart by a blank line.
+        out.append(("\n" if block.kind == previous == "li" else "\n\n") + line)
+        previous = block.kind
+    return MdSafe("".join(out).lstrip("\n"))
+
+
+def _prose_line(text: str) -> str:
+    """One paragraph on one line: code spans kept (prose is never in a table, so a pipe in a
+    code span stays as written), the rest escaped."""
+    out = [_code(part, cell=False) if code else _inline(part) for code, part in _code_spans(text)]
+    return _line_start("".join(out))
+
+
+def _fenced(lines: list[str], language: str, indent: str) -> str:
+    """Lines in a fenced block: the fence is longer than any backtick run inside, and nothing
+    inside a fence is read as Markdown or HTML."""
+    longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return "\n".join(indent + line for line in [fence + language, *lines, fence])
 
 
 # -- code, links, raw HTML ------------------------------------------------------------------------
@@ -184,21 +180,49 @@ def md_html(text: Any) -> MdSafe:
     return MdSafe(str(escape(" ".join(visible(text).split()))))
 
 
-def md_context(e: Any, indent: str) -> MdSafe:
-    """A cited log line with the lines around it: a fenced block, line numbers in front, the
-    cited line marked ``>``. The fence is longer than any backtick run in the lines, and
-    nothing inside a fence is read as Markdown or HTML; a line break inside a line (which
-    would end the fence's list item, and so the fence) becomes a space."""
-    numbered = [(e.line - len(e.before) + i, " ", text) for i, text in enumerate(e.before)]
-    numbered.append((e.line, ">", e.excerpt))
-    numbered += [(e.line + 1 + i, " ", text) for i, text in enumerate(e.after)]
-    width = len(str(numbered[-1][0]))
+def md_context(window: Any, indent: str) -> MdSafe:
+    """Cited log lines with the lines around them (one evidence, or a window that several of
+    the same file share, see :func:`evidence_windows`): a fenced block, line numbers in front,
+    each cited line marked ``>``. A line break inside a line (which would end the fence's list
+    item, and so the fence) becomes a space."""
+    window = window if isinstance(window, tuple) else (window,)
+    numbered: dict[int, tuple[str, str]] = {}
+    for e in window:
+        for i, text in enumerate(e.before):
+            numbered.setdefault(e.line - len(e.before) + i, (" ", text))
+        for i, text in enumerate(e.after):
+            numbered.setdefault(e.line + 1 + i, (" ", text))
+    for e in window:
+        numbered[e.line] = (">", e.excerpt)
+    width = len(str(max(numbered)))
     lines = [
-        f"{n:>{width}} {mark} {visible(text).replace(chr(10), ' ')}" for n, mark, text in numbered
+        f"{n:>{width}} {mark} {visible(text).replace(chr(10), ' ')}"
+        for n, (mark, text) in sorted(numbered.items())
     ]
-    longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return MdSafe("\n".join(indent + line for line in [f"{fence}text", *lines, fence]))
+    return MdSafe(_fenced(lines, "text", indent))
+
+
+def evidence_windows(evidence: Any) -> list[tuple[Any, ...]]:
+    """Evidence grouped for the Markdown report: log lines of the same file whose context
+    windows overlap or touch share one block (so no line is printed twice), at the place of
+    the first; an object or a line without context stands alone."""
+    groups: list[list[Any]] = []
+    for e in evidence:
+        if (e.before or e.after) and e.line:
+            start, end = e.line - len(e.before), e.line + len(e.after)
+            for group in groups:
+                last = group[-1]
+                if last.path == e.path and (last.before or last.after) and last.line:
+                    g_start = min(x.line - len(x.before) for x in group)
+                    g_end = max(x.line + len(x.after) for x in group)
+                    if start <= g_end + 1 and g_start <= end + 1:
+                        group.append(e)
+                        break
+            else:
+                groups.append([e])
+        else:
+            groups.append([e])
+    return [tuple(sorted(g, key=lambda x: x.line)) if len(g) > 1 else (g[0],) for g in groups]
 
 
 # -- the environment ------------------------------------------------------------------------------
@@ -224,6 +248,7 @@ FILTERS = {
     "md_link": md_link,
     "md_html": md_html,
     "md_context": md_context,
+    "evidence_windows": evidence_windows,
     "md_template": md_template,
 }
 

@@ -4,20 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from analyzer.render.prose import prose_blocks
 from analyzer.report import Finding, Report
 
 
 def first_line(text: Any) -> str:
-    """The first sentence of the first paragraph, on one line."""
-    lines = [line.strip() for line in str(text).strip().splitlines()]
-    paragraph = []
-    for line in lines:
-        if not line:
-            break
-        paragraph.append(line)
-    sentence = " ".join(paragraph)
-    end = sentence.find(". ")
-    return sentence[: end + 1] if end > 0 else sentence
+    """The first sentence of the first paragraph, on one line; when it introduces commands
+    (ends with ":" before a fenced block), the commands follow it as code spans."""
+    blocks = prose_blocks(str(text))
+    if not blocks:
+        return ""
+    if blocks[0].kind == "code":
+        return _commands(blocks[0].text)
+    paragraph = blocks[0].text
+    end = paragraph.find(". ")
+    sentence = paragraph[: end + 1] if end > 0 else paragraph
+    if sentence.endswith(":") and len(blocks) > 1 and blocks[1].kind == "code":
+        sentence += " " + _commands(blocks[1].text)
+    return sentence
+
+
+def _commands(code: str) -> str:
+    return "; ".join(f"`{line.strip()}`" for line in code.splitlines() if line.strip())
 
 
 def next_steps(report: Report, roots: list[Finding]) -> list[str]:

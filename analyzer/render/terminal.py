@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from analyzer.render.escape import visible
 from analyzer.render.summary import first_line, next_steps
-from analyzer.report import Finding, Report
+from analyzer.report import VERSIONED, Finding, Report
 
 #: ANSI SGR codes of the colours used (bright_white is 97, its background 107)
 _COLOURS = {"red": 31, "yellow": 33, "blue": 34, "bright_white": 97}
@@ -105,11 +105,22 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
         + (f" ({', '.join(not_ready)} not)" if not_ready else "")
     )
     out.wrap(
-        f"Harvester {bundle.harvester_version or 'unknown'} · Kubernetes "
-        f"{bundle.kubernetes_version or 'unknown'} · Rancher {bundle.rancher_version or 'unknown'}"
+        f"Harvester {bundle.shown_version('harvester')} · Kubernetes "
+        f"{bundle.shown_version('kubernetes')} · Rancher {bundle.rancher_version or 'unknown'}"
         f" · {nodes} · created {bundle.created_at or 'unknown'}",
         "",
     )
+    differs = []
+    for node in bundle.nodes:
+        versions = [
+            f"{name} {node.version(product)}"
+            for product, name in VERSIONED.items()
+            if node.name in bundle.odd_nodes(product)
+        ]
+        if versions:
+            differs.append(f"{node.name} ({', '.join(versions)})")
+    if differs:
+        out.wrap("Differs from most nodes: " + "; ".join(differs), "  ")
     if roots:
         out.heading(
             f"{len(fired)} finding{'s' if len(fired) != 1 else ''} from "

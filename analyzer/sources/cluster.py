@@ -21,6 +21,10 @@ from analyzer.sources.core import (
 from analyzer.versions import Version, parse_version
 
 _NO_VERSION = Version(0, 0, 0)
+#: where a kube-apiserver pod's --feature-gates argument is (analyzer.bundle.fieldline paths)
+_GATE_ARGUMENT = tuple(
+    f"spec.containers[name=kube-apiserver].{key}[^--feature-gates]" for key in ("command", "args")
+)
 
 
 def parse_flags(argv: list[Any]) -> dict[str, str]:
@@ -205,10 +209,15 @@ def build_apiservers(src: Sources) -> list[dict[str, Any]]:
             "waiting_reason": dig(status, "state", "waiting", "reason"),
             "source": "pod",
         }
-        where = src.cite(pod)
+        # A finding about the gates cites the argument itself, quoted; without one, the pod.
+        quoted = src.cite_field(src.cite(pod), *_GATE_ARGUMENT)
+        where = quoted or src.cite(pod)
         gates = flags.get("feature-gates")
-        excerpt = f"Pod kube-system/{name}: " + (
-            f"--feature-gates={gates}" if gates else "no --feature-gates flag"
+        excerpt = (
+            quoted.excerpt
+            if quoted
+            else f"Pod kube-system/{name}: "
+            + (f"--feature-gates={gates}" if gates else "no --feature-gates flag")
         )
         records.append(src.remember(record, where.path, where.line, excerpt))
     if records:

@@ -9,6 +9,7 @@ can be cited as file and line without the rule naming a path.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 import zlib
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.bundle import Bundle, open_bundle
+from analyzer.bundle.fieldline import field_line
 from analyzer.bundle.logscan import line_blocks
 from analyzer.bundle.timestamps import iso, parse_rfc3339
 from analyzer.bundle.yamlfile import (
@@ -270,6 +272,20 @@ class Sources(Located):
             return None
         return None
 
+    def cite_field(self, where: Evidence | None, *fields: str) -> Evidence | None:
+        """The first of ``fields`` (analyzer.bundle.fieldline paths) that the object cited at
+        ``where`` has: its own line, quoted as the excerpt; None when it has none of them."""
+        for field in fields if where is not None and where.line else ():
+            try:
+                with self.bundle.open(where.path) as stream:
+                    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
+                    found = field_line(text, where.line, field)
+            except _READ_ERRORS:
+                return None
+            if found:
+                return Evidence(where.path, found[0], found[1])
+        return None
+
     def last_line(self, path: str) -> tuple[int, str] | None:
         """The number and text of the last non-empty line of ``path`` (read as a stream)."""
         found = None
@@ -327,6 +343,7 @@ class Sources(Located):
                     _text(n["os_image"]),
                     tuple(str(role) for role in n["roles"]),
                     bool(n["has_node_zip"]),
+                    _text(n["harvester_version"]),
                 )
                 for n in sorted(nodes, key=lambda n: str(n["name"]))
             ),

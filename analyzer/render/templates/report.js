@@ -1,6 +1,6 @@
 "use strict";
 // The report's controls: severity filter, text search with live counts, evidence expansion,
-// theme, print. Plain DOM, no network; the page reads fully without it (no-js shows all).
+// copy buttons, theme, print. Plain DOM, no network; the page reads fully without it (no-js shows all).
 (function () {
   const root = document.documentElement;
   root.classList.remove("no-js");
@@ -62,28 +62,50 @@
     if (none) none.hidden = visible.size > 0 || total === 0;
   }
 
-  for (const b of boxes) b.addEventListener("change", apply);
-  search.addEventListener("input", apply);
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "/" && document.activeElement !== search) {
-      event.preventDefault();
-      search.focus();
-    } else if (event.key === "Escape" && document.activeElement === search) {
+  // A report without findings has nothing to filter: the page leaves those controls out.
+  if (search) {
+    for (const b of boxes) b.addEventListener("change", apply);
+    search.addEventListener("input", apply);
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "/" && document.activeElement !== search) {
+        event.preventDefault();
+        search.focus();
+      } else if (event.key === "Escape" && document.activeElement === search) {
+        search.value = "";
+        apply();
+      }
+    });
+    const setEvidence = (open) => {
+      for (const d of $("details.evidence")) d.open = open;
+    };
+    document.getElementById("expand").addEventListener("click", () => setEvidence(true));
+    document.getElementById("collapse").addEventListener("click", () => setEvidence(false));
+    document.getElementById("reset").addEventListener("click", () => {
       search.value = "";
+      for (const b of boxes) b.checked = true;
       apply();
-    }
-  });
-
-  function setEvidence(open) {
-    for (const d of $("details.evidence")) d.open = open;
+    });
   }
-  document.getElementById("expand").addEventListener("click", () => setEvidence(true));
-  document.getElementById("collapse").addEventListener("click", () => setEvidence(false));
-  document.getElementById("reset").addEventListener("click", () => {
-    search.value = "";
-    for (const b of boxes) b.checked = true;
-    apply();
-  });
+
+  // Commands to copy. navigator.clipboard needs a secure context, which a report opened
+  // from a file may not be: then the command is selected and copied the old way.
+  for (const button of $("button.copy")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const code = button.parentElement.querySelector("code");
+      try {
+        await navigator.clipboard.writeText(code.textContent);
+      } catch (error) {
+        const range = document.createRange();
+        range.selectNodeContents(code);
+        getSelection().removeAllRanges();
+        getSelection().addRange(range);
+        document.execCommand("copy");
+      }
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    });
+  }
 
   const themes = ["auto", "dark", "light"];
   const themeButton = document.getElementById("theme");
@@ -119,6 +141,6 @@
     folded = [];
   });
 
-  apply();
+  if (search) apply();
   if (location.hash) reveal();
 })();
