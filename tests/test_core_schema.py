@@ -72,7 +72,7 @@ CASE = """\
 cases:
   - name: fires
     fixture: healthy-v161
-    expect: fail
+    expect: fired
   - name: quiet
     fixture: healthy-v161
     CHANGE
