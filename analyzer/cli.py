@@ -12,29 +12,29 @@ import re
 import shutil
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from analyzer.engine import analyze as run_analysis
+from analyzer.console import plural, save_traceback, to_ascii, wants_ascii
 from analyzer.errors import AnalyzerError
-from analyzer.explain import EXPLAIN_FORMATS, explain, render_explanation
-from analyzer.output import write_atomic
-from analyzer.render import FORMATS, render
-from analyzer.render.terminal import TerminalProgress
-from analyzer.report import SEVERITIES, Report, severity_rank
-from analyzer.rulebook import RuleBook, check_rules, default_rules_dir, load_rules
-from analyzer.ruledocs import GRAPH_FORMATS, rule_graph, rule_reference
-from analyzer.ruletest import Case, default_fixtures, load_cases, run_case
+from analyzer.formats import (
+    EXPLAIN_FORMATS,
+    FORMATS,
+    GRAPH_FORMATS,
+    SUFFIX_FORMATS,
+    canonical,
+    format_of,
+)
+from analyzer.report import SEVERITIES, severity_rank
 
-_SUFFIX_FORMATS = {
-    ".md": "md",
-    ".markdown": "md",
-    ".html": "html",
-    ".htm": "html",
-    ".json": "json",
-    ".txt": "text",
-}
+# The engine, the renderers and the rule book are imported by the commands that use them:
+# with them (networkx, jinja2, hyperscan, re2) `--help` took 0.3 s instead of 0.05 s.
+if TYPE_CHECKING:
+    from analyzer.report import Report
+    from analyzer.rulebook import RuleBook
 
 rules_option = click.option(
     "--rules",
@@ -44,19 +44,94 @@ rules_option = click.option(
 )
 
 
+def _format_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    fmt = canonical(value)
+    if fmt is None:
+        raise click.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    return fmt
+
+
+class _Cli(click.Group):
+    """The command group, with the two things click's own does not do: a bundle named
+    without a command gets a suggestion, and an internal error leaves its traceback."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if self.get_command(ctx, name) is None and name and os.path.exists(name):
+            raise click.UsageError(
+                f"{name!r} is not a command; to analyze it: bundle-analyzer analyze {name}", ctx
+            )
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (AnalyzerError, click.exceptions.ClickException, click.exceptions.Exit):
+            raise
+        except Exception as exc:
+            raise _InternalError(exc, debug=ctx.params["debug"]) from exc
+
+
+class _InternalError(Exception):
+    """A bug: the one-line message, and where the traceback went (a file, or stderr with
+    --debug), so that a user can attach it to a report without a wall of text first."""
+
+    def __init__(self, cause: Exception, debug: bool) -> None:
+        why = f"{type(cause).__name__}: {cause}"
+        if debug:
+            _echo("".join(traceback.format_exception(cause)), err=True)
+            where = "traceback above"
+        else:
+            try:
+                where = f"traceback in {save_traceback(cause)}; --debug prints it"
+            except OSError as exc:
+                where = f"traceback not saved: {exc.strerror or exc}; --debug prints it"
+        super().__init__(f"{why} ({where})")
+
+
 def _color_allowed() -> bool:
     # https://no-color.org: any non-empty NO_COLOR turns colour off; so does a dumb terminal.
     return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def _book(rules_dir: Path | None) -> RuleBook:
+    from analyzer.rulebook import default_rules_dir, load_rules
+
     return load_rules(rules_dir or default_rules_dir())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _echo(text: str, *, err: bool = False, nl: bool = True, color: bool | None = None) -> None:
+    """click.echo, in ASCII where the console cannot show UTF-8 (see analyzer/console.py)."""
+    if wants_ascii(sys.stderr if err else sys.stdout):
+        text = to_ascii(text)
+    click.echo(text, err=err, nl=nl, color=color)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bundle-analyzer", prog_name="bundle-analyzer")
-def cli() -> None:
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="On an internal error, print the traceback instead of saving it to a file.",
+)
+def cli(debug: bool) -> None:
     """Offline root-cause analysis of Harvester support bundles."""
+
+
+def _output_format(output: Path, fmt: str | None) -> str:
+    """The format written to ``output``: -f, else its extension's; an error, before the
+    bundle is read, when neither says (a report.yaml is not silently Markdown)."""
+    fmt = fmt or format_of(output)
+    if fmt is None:
+        raise AnalyzerError(
+            f"cannot tell the format of {str(output)!r} from its extension: "
+            f"use {', '.join(SUFFIX_FORMATS)}, or give -f"
+        )
+    return fmt
 
 
 @cli.command()
@@ -65,9 +140,10 @@ def cli() -> None:
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(FORMATS),
-    help="Report format (default: from --output's extension; on a terminal the text summary, "
-    "else md).",
+    metavar="[md|html|json|text]",
+    callback=_format_option,
+    help="Report format, any case; markdown and txt too (default: from --output's "
+    "extension; on a terminal the text summary, else md).",
 )
 @click.option(
     "--output",
@@ -102,10 +178,11 @@ def cli() -> None:
 )
 @click.option(
     "--color",
-    type=click.Choice(["auto", "always", "never"]),
+    type=click.Choice(["auto", "always", "never"], case_sensitive=False),
     default="auto",
     show_default=True,
-    help="Colour the text summary: auto colours a terminal unless NO_COLOR is set.",
+    help="Colour the text summary: auto colours a terminal unless NO_COLOR is set; always "
+    "colours it piped too.",
 )
 @click.option(
     "--jobs",
@@ -131,9 +208,13 @@ def analyze(
     if explain_rule:
         return _explain(list(bundle), _book(rules_dir), explain_rule, fmt, output, no_redact)
     if output is not None:
-        fmt = fmt or _SUFFIX_FORMATS.get(output.suffix.lower(), "md")
+        fmt = _output_format(output, fmt)
     else:
         fmt = fmt or ("text" if terminal else "md")
+    from analyzer.engine import analyze as run_analysis
+    from analyzer.render import render
+    from analyzer.render.terminal import TerminalProgress
+
     book = _book(rules_dir)
     started = time.perf_counter()
     progress = TerminalProgress() if sys.stderr.isatty() else None
@@ -153,12 +234,13 @@ def analyze(
     width = shutil.get_terminal_size().columns if terminal else 100
     text = render(report, fmt, color=colored, width=min(width, 120))
     if with_profile and report.profile:
-        click.echo(_profile_summary(report.profile, time.perf_counter() - started), err=True)
+        _echo(_profile_summary(report.profile, time.perf_counter() - started), err=True)
     if output is None:
-        click.echo(text, nl=False)
+        # click strips colour from a stream that is not a terminal unless told otherwise.
+        _echo(text, nl=False, color=colored)
     else:
         _write(output, text)
-        click.echo(_summary_line(report, output), err=True)
+        _echo(_summary_line(report, output), err=True)
     return _exit_code(report, fail_on)
 
 
@@ -171,17 +253,17 @@ def _explain(
     no_redact: bool,
 ) -> int:
     """--explain: the trace as text unless -f or -o's extension says md or json."""
-    if fmt is None and output is not None:
-        fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "text")
-    fmt = fmt or "text"
+    fmt = _output_format(output, fmt) if output is not None else fmt or "text"
     if fmt not in EXPLAIN_FORMATS:  # checked before the bundle is read
         raise AnalyzerError(f"--explain writes {', '.join(EXPLAIN_FORMATS)}, not {fmt}")
+    from analyzer.explain import explain, render_explanation
+
     text = render_explanation(explain(bundle, book, rule_id, redact=not no_redact), fmt)
     if output is None:
-        click.echo(text, nl=False)
+        _echo(text, nl=False)
     else:
         _write(output, text)
-        click.echo(f"{output}: explained {rule_id}", err=True)
+        _echo(f"{output}: explained {rule_id}", err=True)
     return 0
 
 
@@ -195,7 +277,7 @@ def rules() -> None:
 def list_rules(rules_dir: Path | None) -> int:
     """One line per rule: id, severity, category, title."""
     for rule in _book(rules_dir).rules.values():
-        click.echo(f"{rule.id:<34} {rule.severity:<9} {rule.category:<11} {rule.title}")
+        _echo(f"{rule.id:<34} {rule.severity:<9} {rule.category:<11} {rule.title}")
     return 0
 
 
@@ -203,17 +285,20 @@ def list_rules(rules_dir: Path | None) -> int:
 @rules_option
 def lint(rules_dir: Path | None) -> int:
     """Check every rule and its test cases; list each problem with file and field."""
+    from analyzer.rulebook import check_rules, default_rules_dir
+    from analyzer.ruletest import load_cases
+
     book, problems = check_rules(rules_dir or default_rules_dir())
-    cases: list[Case] = []
+    cases: list[Any] = []
     if book is not None:
         cases, case_problems = load_cases(book)
         problems += case_problems
     for problem in problems:
-        click.echo(problem)
+        _echo(problem)
     if problems or book is None:
-        click.echo(f"{len(problems)} problem(s)", err=True)
+        _echo(plural(len(problems), "problem"), err=True)
         return 1
-    click.echo(f"{len(book.rules)} rules and {len(cases)} test cases: no problem")
+    _echo(f"{plural(len(book.rules), 'rule')} and {plural(len(cases), 'test case')}: no problem")
     return 0
 
 
@@ -223,22 +308,26 @@ def lint(rules_dir: Path | None) -> int:
 @click.option(
     "--fixtures",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Fixture bundles the cases name (default: <rules>/../fixtures/bundles).",
+    help="Fixture bundles the cases name (default: <rules>/../fixtures/bundles, or those "
+    "installed with the shipped rule pack).",
 )
 def run_tests(rule_ids: tuple[str, ...], rules_dir: Path | None, fixtures: Path | None) -> int:
     """Run the test cases of RULE_IDS (default: every rule); show which failed and why."""
+    from analyzer.ruletest import default_fixtures, load_cases, run_case
+
     book = _book(rules_dir)
     unknown = sorted(set(rule_ids) - set(book.rules))
     if unknown:
-        raise AnalyzerError(f"unknown rule id(s): {', '.join(unknown)}")
+        word = "unknown rule id" if len(unknown) == 1 else "unknown rule ids"
+        raise AnalyzerError(f"{word}: {', '.join(unknown)}")
     cases, _ = load_cases(book)
     selected = [c for c in cases if not rule_ids or c.rule_id in rule_ids]
     failed = 0
     for case in selected:
         result = run_case(case, book, fixtures or default_fixtures(book))
         failed += not result.ok
-        click.echo(f"PASS {case.id}" if result.ok else f"FAIL {case.id}: {result.why}")
-    click.echo(f"{len(selected) - failed} passed, {failed} failed", err=True)
+        _echo(f"PASS {case.id}" if result.ok else f"FAIL {case.id}: {result.why}")
+    _echo(f"{len(selected) - failed} passed, {failed} failed", err=True)
     return 1 if failed else 0
 
 
@@ -249,7 +338,9 @@ def run_tests(rule_ids: tuple[str, ...], rules_dir: Path | None, fixtures: Path 
 )
 def graph(rules_dir: Path | None, fmt: str) -> int:
     """The requires and explains graph of the rules, as Mermaid or DOT."""
-    click.echo(rule_graph(_book(rules_dir), fmt), nl=False)
+    from analyzer.ruledocs import rule_graph
+
+    _echo(rule_graph(_book(rules_dir), fmt), nl=False)
     return 0
 
 
@@ -259,22 +350,35 @@ def graph(rules_dir: Path | None, fmt: str) -> int:
     "--output",
     "-o",
     type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
-    help="Where to write (default: docs/rules.md beside the rule pack; - for stdout).",
+    help="Where to write (default: docs/rules.md beside the rule pack, or rules.md in the "
+    "current folder for the installed pack; - for stdout).",
 )
 def docs(rules_dir: Path | None, output: Path | None) -> int:
     """Write the rule reference from the rules' own metadata."""
+    from analyzer.ruledocs import rule_reference
+
     book = _book(rules_dir)
     text = rule_reference(book)
     if str(output) == "-":
-        click.echo(text, nl=False)
+        _echo(text, nl=False)
         return 0
-    target = output or book.root.resolve().parent / "docs" / "rules.md"
+    target = output or _docs_target(book.root.resolve())
     _write(target, text)
-    click.echo(f"wrote {target}", err=True)
+    _echo(f"wrote {target}", err=True)
     return 0
 
 
+def _docs_target(pack: Path) -> Path:
+    # The pack installed with the package has no docs/ folder beside it, and the package's
+    # folder is no place to write into: the reference goes where the user is.
+    if pack.is_relative_to(Path(__file__).resolve().parent):
+        return Path.cwd() / "rules.md"
+    return pack.parent / "docs" / "rules.md"
+
+
 def _write(target: Path, text: str) -> None:
+    from analyzer.output import write_atomic
+
     # Whole or not at all, never through a symbolic link: analyzer/output.py.
     write_atomic(target, text.encode("utf-8"))
 
@@ -288,10 +392,9 @@ def _profile_summary(profile: dict[str, dict[str, float]], total: float) -> str:
 
 
 def _summary_line(report: Report, output: Path) -> str:
-    roots = len(report.root_causes)
     worst = report.worst_severity()
-    verdict = f"{roots} root cause(s), worst {worst}" if worst else "no problem found"
-    return f"{output}: {verdict}"
+    roots = plural(len(report.root_causes), "root cause")
+    return f"{output}: {f'{roots}, worst {worst}' if worst else 'no problem found'}"
 
 
 def _exit_code(report: Report, fail_on: str) -> int:
@@ -309,14 +412,15 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return 2
     except click.exceptions.Abort:
-        click.echo("bundle-analyzer: aborted", err=True)
+        _echo("bundle-analyzer: aborted", err=True)
         return 2
     except AnalyzerError as exc:
-        click.echo(f"bundle-analyzer: error: {_one_line(str(exc))}", err=True)
+        _echo(f"bundle-analyzer: error: {_one_line(str(exc))}", err=True)
         return 2
     except Exception as exc:
-        why = _one_line(f"{type(exc).__name__}: {exc}")
-        click.echo(f"bundle-analyzer: internal error: {why}", err=True)
+        # A bug outside a command (none is known) is reported like one inside.
+        internal = exc if isinstance(exc, _InternalError) else _InternalError(exc, debug=False)
+        _echo(f"bundle-analyzer: internal error: {_one_line(str(internal))}", err=True)
         return 2
     return code if isinstance(code, int) else 0
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from analyzer.formats import GRAPH_FORMATS
 from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
 from analyzer.rulebook import Rule, RuleBook
 from analyzer.sources import LOG_SOURCES, SOURCES
-
-GRAPH_FORMATS = ("mermaid", "dot")
 
 
 def _explained_by(book: RuleBook) -> dict[str, list[str]]:
