@@ -346,5 +346,6 @@ def run_case(case: Case, book: RuleBook, fixtures: Path) -> CaseResult:
 
 
 def default_fixtures(book: RuleBook) -> Path:
-    """Fixtures beside the rule pack: <rules>/../fixtures/bundles."""
+    """Fixtures beside the rule pack: <rules>/../fixtures/bundles, in a checkout as in an
+    installed package (pyproject.toml ships them there with the pack)."""
     return book.root.resolve().parent / "fixtures" / "bundles"
