@@ -20,14 +20,13 @@ from typing import Any
 
 from analyzer.engine import Analysis
 from analyzer.errors import AnalyzerError
+from analyzer.formats import EXPLAIN_FORMATS
 from analyzer.redact import redact
 from analyzer.render.terminal import strip_controls
 from analyzer.rulebook import RuleBook
 from analyzer.sizes import text_size
 from analyzer.sources import Sources, open_sources
 
-#: formats --explain writes; the HTML report has no trace view
-EXPLAIN_FORMATS = ("text", "md", "json")
 _MAX_RECORDS = 5
 _MAX_EXCERPT = 160
 _MAX_VALUE = 300

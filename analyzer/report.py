@@ -197,3 +197,11 @@ class Report:
     def worst_severity(self) -> str | None:
         ranks = [severity_rank(f.severity) for f in self.fired]
         return SEVERITIES[min(ranks)] if ranks else None
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """1 when a finding of ``fail_on``'s severity or worse fired, else 0 (``none``: 0)."""
+    if fail_on == "none":
+        return 0
+    threshold = severity_rank(fail_on)
+    return 1 if any(severity_rank(f.severity) <= threshold for f in report.fired) else 0

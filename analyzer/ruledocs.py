@@ -9,14 +9,15 @@ Rule packs are untrusted: what a rule says is escaped as the report escapes it
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
+from analyzer.formats import GRAPH_FORMATS
 from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
 from analyzer.rulebook import RuleBook
 from analyzer.ruleparse import Rule
 from analyzer.sources import LOG_SOURCES, SOURCES, sources_table
 
-GRAPH_FORMATS = ("mermaid", "dot")
 #: docs/rule-format.md's generated sources table lies between these
 SOURCES_MARKERS = ("<!-- sources:begin -->", "<!-- sources:end -->")
 
@@ -137,3 +138,12 @@ def rule_graph(book: RuleBook, fmt: str = "mermaid") -> str:
 
 def _node_id(rule_id: str) -> str:
     return rule_id.replace("-", "_")
+
+
+def docs_target(pack: Path) -> Path:
+    """Where `rules docs` writes the reference of ``pack`` when not told."""
+    # The pack installed with the package has no docs/ folder beside it, and the package's
+    # folder is no place to write into: the reference goes where the user is.
+    if pack.is_relative_to(Path(__file__).resolve().parent):
+        return Path.cwd() / "rules.md"
+    return pack.parent / "docs" / "rules.md"

@@ -316,5 +316,6 @@ def run_case(case: Case, book: RuleBook, fixtures: Path) -> CaseResult:
 
 
 def default_fixtures(pack: Path) -> Path:
-    """Fixtures beside a rule pack: <rules>/../fixtures/bundles."""
+    """Fixtures beside a rule pack: <rules>/../fixtures/bundles, in a checkout as in an
+    installed package (pyproject.toml ships them there with the pack)."""
     return pack.resolve().parent / "fixtures" / "bundles"

@@ -58,7 +58,7 @@ def test_lint_catches_a_broken_rule_a_cycle_and_a_rule_without_tests(capsys, tmp
         "rules/kubernetes/node-not-ready.yaml -> explains: cycle node-not-ready -> "
         "node-zip-missing -> node-not-ready"
     ) in out
-    assert out.count("\n") == 2 and "2 problem(s)" in err  # cases are checked once rules load
+    assert out.count("\n") == 2 and "2 problems" in err  # cases are checked once rules load
     broken.write_text(broken.read_text().replace("severity: medum", "severity: medium"))
     cyclic.write_text(cyclic.read_text().replace("\nexplains: [node-not-ready]", ""))
     code, out, _ = run(capsys, "rules", "lint", "--rules", str(rules))
@@ -92,7 +92,7 @@ def test_test_reports_a_failing_case_and_why(capsys, tmp_path):
 
 def test_test_unknown_rule_is_a_usage_error(capsys):
     code, _, err = run(capsys, "rules", "test", "no-such-rule")
-    assert code == 2 and "unknown rule id(s): no-such-rule" in err
+    assert code == 2 and "unknown rule id: no-such-rule" in err
 
 
 def test_graph_in_both_formats(capsys):

@@ -21,6 +21,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from analyzer.formats import FORMATS
 from analyzer.render.causal import causal_svg
 from analyzer.render.escape import html_escape, link_target, visible
 from analyzer.render.markdown import (
@@ -37,8 +38,6 @@ from analyzer.render.summary import next_steps
 from analyzer.render.terminal import render_text
 from analyzer.report import SEVERITIES, STATUSES, VERSIONED, Finding, Report
 
-#: "text" is the terminal summary (colour only when asked for)
-FORMATS = ("md", "html", "json", "text")
 __all__ = [
     "FORMATS",
     "highlight",
