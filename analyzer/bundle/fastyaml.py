@@ -3,17 +3,26 @@
 support-bundle-kit dumps objects with Go's YAML marshaller: block mappings and sequences,
 sequences at their key's indentation (or deeper), ``{}`` and ``[]`` for empty collections,
 plain, single- and double-quoted scalars (long ones folded onto continuation lines), and
-``|`` literal blocks. Reading that line by line, in one loop with a stack of open containers,
-costs a fraction of going through libyaml's event objects, and lets ``managedFields`` be
-skipped by indentation alone (a third of a pods.yaml: its lines are passed over, checking
-only the outline of the value, so a document malformed deeper inside it alone is read where
-libyaml would refuse it; everywhere else both agree).
+``|`` literal blocks. Reading that line by line, with a stack of open containers, costs a
+fraction of going through libyaml's event objects, and lets ``managedFields`` be skipped by
+indentation alone (a third of a pods.yaml: its lines are passed over, checking only the
+outline of the value, so a document malformed deeper inside it alone is read where libyaml
+would refuse it; everywhere else both agree).
 
 Anything outside that style (flow collections with content, anchors, aliases, tags,
 comments, tabs, folded ``>`` blocks, directives, a document that is not a mapping ...)
 raises NotCanonical, and the caller parses the file with the general event parser. Values
 are typed by the caller's function, the same as on that path, so both give the same objects;
 tests compare them on every file of a real bundle and on generated documents.
+
+The state between lines is named (``_Reader``): the open containers and their indentation,
+a key whose value is on the next lines, a scalar that may go on, a skipped value. Each line
+goes through the steps of ``_Reader.read`` in order: it may continue a scalar begun above,
+lie inside a skipped value, open the container of a ``key:`` or ``-`` above, close
+containers, be a sequence entry, and then a mapping entry. The steps most lines take run in
+place, on locals: as methods, on attributes, they made the parse of a pods.yaml 10 to 17 %
+slower (benchmarks/fastyaml_speed.py); the rare ones (a scalar over lines, a quoted key or
+value, a scalar entry) are methods. Scalar syntax is in analyzer/bundle/yamlscalars.py.
 """
 
 from __future__ import annotations
@@ -21,35 +30,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-_NOT_PLAIN_START = frozenset("&*!|>'\"%@`{[#?,]}")
-_ESCAPES = {
-    "0": "\0",
-    "a": "\a",
-    "b": "\b",
-    "t": "\t",
-    "\t": "\t",
-    "n": "\n",
-    "v": "\v",
-    "f": "\f",
-    "r": "\r",
-    "e": "\x1b",
-    " ": " ",
-    '"': '"',
-    "/": "/",
-    "\\": "\\",
-    "N": "\x85",
-    "_": "\xa0",
-    "L": "\u2028",
-    "P": "\u2029",
-}
-_HEX = {"x": 2, "u": 4, "U": 8}
-_NO_VALUE = object()
+from analyzer.bundle.yamlscalars import (
+    NO_VALUE,
+    NOT_PLAIN_START,
+    NotCanonical,
+    OpenScalar,
+    extend,
+    finish,
+    is_entry,
+    scalar_value,
+    split_key,
+)
+
+__all__ = ["BudgetSpent", "NotCanonical", "parse"]
+
 # a plain scalar value starting with these (or with "-") goes the long way
-_NOT_FAST_VALUE = _NOT_PLAIN_START | {" ", "-"}
-
-
-class NotCanonical(Exception):
-    """Outside the style this parser reads: use the general parser."""
+_NOT_FAST_VALUE = NOT_PLAIN_START | {" ", "-"}
 
 
 class BudgetSpent(Exception):
@@ -69,149 +65,207 @@ def parse(
     ``item_lines`` gets the line of each container in a sequence under the root mapping."""
     if "\t" in text or "\r" in text:
         raise NotCanonical
-    memo: dict[str, Any] = {}  # plain scalars and quoted ones, typed: dumps repeat values
-    quoted: dict[str, Any] = {}
-
-    def plain(value: str) -> Any:
-        found = memo.get(value, _NO_VALUE)
-        if found is _NO_VALUE:
-            found = memo[value] = typed(value, None)
-        return found
-
-    left = budget
-    root: dict[Any, Any] = {}
-    # The innermost open container in locals (the loop reads them on every line), the ones
-    # around it on a stack: (indent, container, is a sequence, depth; the root mapping is 0).
-    top_at, top, top_seq, top_depth = 0, root, False, 0
-    stack: list[tuple[int, Any, bool, int]] = []
-    pending: tuple[Any, Any, int, int] | None = None  # "key:" or "-" awaiting its value
-    scalar: list[Any] | None = None  # a scalar over lines: [kind, container, key, indent, lines]
-    # The last one-line plain scalar (stored already) that the next lines may continue.
-    last_in: Any = None
-    last_key: Any = None
-    last_at = 0
-    last_text = ""
-    # Inside the value of a skipped key written at skip_at: lines are passed over, checking
-    # only the outline (the indent of the value's first line, its kind) as libyaml would.
-    skip_at = -1
-    skip_inner = -1
-    skip_seq = False
-    number = 0
+    reader = _Reader(typed, str_tag, skipped, item_lines, budget)
     for block in _blocks(text):
-        for line in block.split("\n"):
+        reader.read(block.split("\n"))
+    return reader.document(text)
+
+
+class _Reader:
+    """The state between lines: the open containers, a pending key, an open scalar, a
+    skipped value. Memos of typed scalars live as long as the reader: dumps repeat values."""
+
+    __slots__ = (
+        "containers",
+        "indents",
+        "item_lines",
+        "last_plain",
+        "left",
+        "memo",
+        "number",
+        "pending",
+        "quoted",
+        "root",
+        "scalar",
+        "skip_at",
+        "skip_inner",
+        "skip_is_sequence",
+        "skipped",
+        "str_tag",
+        "typed",
+    )
+
+    def __init__(
+        self,
+        typed: Any,
+        str_tag: str,
+        skipped: frozenset[str],
+        item_lines: list[int] | None,
+        budget: int,
+    ) -> None:
+        self.typed, self.str_tag = typed, str_tag
+        self.skipped, self.item_lines = skipped, item_lines
+        self.left = budget
+        self.memo: dict[str, Any] = {}  # plain scalars, typed
+        self.quoted: dict[str, Any] = {}  # quoted scalars without escapes, typed
+        self.root: dict[Any, Any] = {}
+        # The open containers, outermost (the root mapping) first, and the indentation of
+        # each one's entries. A container's depth is its index: the root's values are at 1,
+        # the items of its "items:" at 2. Two lists, not a list of records: a container
+        # opens every few lines, and making an object for each costs a tenth of the parse.
+        self.containers: list[Any] = [self.root]
+        self.indents: list[int] = [0]
+        # The key (or index) of the innermost container whose value, if any, is on the next
+        # lines ("key:", "-").
+        self.pending: Any = NO_VALUE
+        self.scalar: OpenScalar | None = None
+        # The last plain scalar read in place when a block ends: the next block's first
+        # line may continue it.
+        self.last_plain: OpenScalar | None = None
+        # Inside the value of a skipped key written at skip_at: its lines are passed over,
+        # checking only the outline (the first line's indentation and kind) as libyaml would.
+        self.skip_at = self.skip_inner = -1
+        self.skip_is_sequence = False
+        self.number = 0
+
+    def read(self, lines: list[str]) -> None:
+        """Read these lines, the next of the document."""
+        memo, typed, skipped, item_lines = self.memo, self.typed, self.skipped, self.item_lines
+        no_value = NO_VALUE  # a local: read on every line
+        containers, indents = self.containers, self.indents
+        number, pending, scalar = self.number, self.pending, self.scalar
+        # The innermost open container, read on every line.
+        top, top_at = containers[-1], indents[-1]
+        top_is_sequence = top.__class__ is list
+        skip_at, skip_inner, skip_is_sequence = self.skip_at, self.skip_inner, self.skip_is_sequence
+        left = self.left
+        # The last one-line plain scalar, stored already, that the next lines may fold onto:
+        # an OpenScalar if one does, but most are not continued, and no object is made for
+        # them (the hot state of this loop is in locals; attributes cost more).
+        last_in: Any = None
+        last_key: Any = None
+        last_at, last_text = 0, ""
+        if self.last_plain is not None:
+            last = self.last_plain
+            last_in, last_key, last_at, last_text = (
+                last.container,
+                last.key,
+                last.indent,
+                last.lines[0],
+            )
+        for line in lines:
             number += 1
             body = line.lstrip(" ")
             at = len(line) - len(body)
             if last_in is not None:
                 if not body or at > last_at:
-                    scalar = ["", last_in, last_key, last_at, [last_text]]
+                    scalar = OpenScalar("", last_in, last_key, last_at, [last_text])
                 last_in = None
             if scalar is not None:
-                if (not body or at > scalar[3]) and _extend(scalar, line, body):
+                if self._continue_scalar(scalar, line, body, at):
                     continue
-                value = _finish(scalar, typed, str_tag)
-                if value is not _NO_VALUE:
-                    scalar[1][scalar[2]] = value
                 scalar = None
             if not body:
                 continue
             is_item = body[0] == "-" and body[1:2] in (" ", "")
             if skip_at >= 0:
+                # Inside a skipped value (a third of a pods.yaml's lines: in place, no call),
+                # checking its outline: its first line sets the indentation and kind of all.
                 if at > skip_at or (at == skip_at and is_item):
                     if skip_inner < 0:
-                        skip_inner, skip_seq = at, is_item
-                    elif at < skip_inner or (at == skip_inner and is_item is not skip_seq):
+                        skip_inner, skip_is_sequence = at, is_item
+                    elif at < skip_inner or (at == skip_inner and is_item is not skip_is_sequence):
                         raise NotCanonical
                     continue
                 skip_at = skip_inner = -1
-            if pending is not None:
-                container, key, indent, depth = pending
-                pending = None
-                in_sequence = container.__class__ is list
-                if at > indent or (at == indent and is_item and not in_sequence):
+            if pending is not no_value:
+                # The line under "key:" or "-" (pending, its index) opens its container, or
+                # that value was null.
+                if at > top_at or (at == top_at and is_item and not top_is_sequence):
                     child: Any = [] if is_item else {}
                     left -= 4
-                    container[key] = child
-                    stack.append((top_at, top, top_seq, top_depth))
-                    top_at, top, top_seq, top_depth = at, child, is_item, depth
-                    if item_lines is not None and in_sequence and depth == 2:
+                    top[pending] = child
+                    if item_lines is not None and top_is_sequence and len(containers) == 2:
                         item_lines.append(number)
+                    containers.append(child)
+                    indents.append(at)
+                    top, top_at, top_is_sequence = child, at, is_item
                 else:
                     left -= 1
+                pending = no_value
             if left < 0:
                 raise BudgetSpent
-            if top_at != at or top_seq is not is_item:
-                while top_at > at or (top_at == at and top_seq and not is_item):
-                    if not stack:
+            if top_at != at or top_is_sequence is not is_item:
+                # Close the containers this line is outside of; it must fit the one it is in.
+                while top_at > at or (top_at == at and top_is_sequence and not is_item):
+                    containers.pop()
+                    indents.pop()
+                    if not containers:
                         raise NotCanonical
-                    top_at, top, top_seq, top_depth = stack.pop()
-                if top_at != at or top_seq is not is_item:
+                    top, top_at = containers[-1], indents[-1]
+                    top_is_sequence = top.__class__ is list
+                if top_at != at or top_is_sequence is not is_item:
                     raise NotCanonical
             if is_item:
-                # An entry of the sequence on top; it may open containers on the same line
-                # ("- - x", "- key: value"), each becoming the top with the rest of the line.
+                # An entry of the sequence on top. It may open containers on the same line
+                # ("- - x", "- key: value"), each becoming the top with the rest of the line;
+                # in place, as the entry of every list of objects.
                 while True:
                     rest = body[1:].lstrip(" ")
                     if not rest:
-                        top.append(None)
-                        pending = (top, len(top) - 1, at, top_depth + 1)
+                        body = ""
                         break
                     if rest[0] == "-" and rest[1:2] in (" ", ""):
-                        child = []
-                    elif _is_entry(rest):
+                        child: Any = []
+                    elif is_entry(rest):
                         child = {}
                     else:
-                        left -= 1
-                        value, open_lines = _scalar_value(rest, plain, typed, str_tag)
-                        top.append(value)
-                        if open_lines is not None:
-                            scalar = [open_lines[0], top, len(top) - 1, at, open_lines[1]]
+                        body = rest
                         break
                     left -= 4
                     top.append(child)
-                    if item_lines is not None and top_depth == 1:
+                    if item_lines is not None and len(containers) == 2:
                         item_lines.append(number)
-                    stack.append((top_at, top, top_seq, top_depth))
                     at += len(body) - len(rest)
-                    top_at, top, top_seq, top_depth = (
-                        at,
-                        child,
-                        child.__class__ is list,
-                        top_depth + 1,
-                    )
-                    body = rest
-                    if not top_seq:
+                    containers.append(child)
+                    indents.append(at)
+                    top, top_at, body = child, at, rest
+                    top_is_sequence = child.__class__ is list
+                    if not top_is_sequence:
                         break
-                if top_seq:
-                    continue  # the line ended in the sequence: a scalar entry or an empty "-"
-            # A mapping entry. The common one, "key: value" with both plain, is read in place.
+                if top_is_sequence:
+                    if body:  # the line ends in a scalar entry
+                        scalar = self._scalar_entry(top, body, at)
+                        left -= 1
+                    else:  # "-" alone: its value, if any, is on the next lines
+                        top.append(None)
+                        pending = len(top) - 1
+                    continue
+            # A mapping entry. The common one, "key: value" with both plain, is read here.
             colon = body.find(": ")
             if colon < 0 and body[-1] == ":":
                 colon = len(body) - 1  # "key:", its value on the next lines
-            if colon > 0 and body[0] not in _NOT_PLAIN_START:
+            if colon > 0 and body[0] not in NOT_PLAIN_START:
                 key_text = body[:colon]
                 if " #" in key_text or key_text[-1] == " ":
                     raise NotCanonical
-                key = memo.get(key_text, _NO_VALUE)
-                if key is _NO_VALUE:
+                try:  # keys repeat more than values: a miss (and its exception) is rare
+                    key = memo[key_text]
+                except KeyError:
                     key = memo[key_text] = typed(key_text, None)
                 rest = body[colon + 2 :]
                 if not rest and colon + 1 < len(body):
                     raise NotCanonical  # "key: " and only spaces: leave it to libyaml
             else:
-                key, rest = _split_key(body, plain, typed, str_tag)
-                if rest:
-                    if rest[0] != " ":
-                        raise NotCanonical
-                    rest = rest[1:]
+                key, rest = self._quoted_key(body)
             left -= 1
-            skip = top_depth > 0 and key in skipped
+            skip = key in skipped and len(containers) > 1
             if not rest:
                 if skip:
                     skip_at = at
                 else:
                     top[key] = None  # until a nested block says otherwise
-                    pending = (top, key, at, top_depth + 1)
+                    pending = key
                 continue
             target = {} if skip else top
             left -= 1
@@ -222,37 +276,85 @@ def parse(
                 and rest[-1] != ":"
                 and rest[-1] != " "
             ):
-                value = memo.get(rest, _NO_VALUE)
-                if value is _NO_VALUE:
+                value = memo.get(rest, no_value)
+                if value is no_value:
                     value = memo[rest] = typed(rest, None)
                 target[key] = value
                 last_in, last_key, last_at, last_text = target, key, at, rest
                 continue
-            quote = rest[0]
-            if (quote == '"' or quote == "'") and rest[-1] == quote and len(rest) > 1:
-                inner = rest[1:-1]
-                if quote not in inner and "\\" not in inner:  # no escapes to read
-                    value = quoted.get(inner, _NO_VALUE)
-                    if value is _NO_VALUE:
-                        value = quoted[inner] = typed(inner, str_tag)
-                    target[key] = value
-                    continue
-            rest = rest.lstrip(" ")
-            if not rest:
+            scalar = self._mapping_value(target, key, rest, at)
+        self.number, self.pending, self.left, self.scalar = number, pending, left, scalar
+        self.skip_at, self.skip_inner, self.skip_is_sequence = skip_at, skip_inner, skip_is_sequence
+        self.last_plain = None
+        if last_in is not None:
+            self.last_plain = OpenScalar("", last_in, last_key, last_at, [last_text])
+
+    def document(self, text: str) -> tuple[Any, int]:
+        """The document once every line is read, and the budget left."""
+        if self.scalar is not None:
+            self._store(self.scalar)
+        if self.left < 0:
+            raise BudgetSpent
+        if not self.root and not text.strip(" \n"):
+            return None, self.left
+        return self.root, self.left
+
+    # -- the steps of a line that read() calls, in the order it takes them ----------------
+    def _continue_scalar(self, scalar: OpenScalar, line: str, body: str, at: int) -> bool:
+        """Whether the open scalar takes this line; if not, it ends and is stored."""
+        if (not body or at > scalar.indent) and extend(scalar, line, body):
+            return True
+        self._store(scalar)
+        return False
+
+    def _scalar_entry(self, sequence: list[Any], text: str, at: int) -> OpenScalar | None:
+        """Append the scalar an entry ("- text") starts; it, if it may go on below."""
+        value, open_lines = scalar_value(text, self._plain, self.typed, self.str_tag)
+        sequence.append(value)
+        if open_lines is None:
+            return None
+        return OpenScalar(open_lines[0], sequence, len(sequence) - 1, at, open_lines[1])
+
+    def _quoted_key(self, body: str) -> tuple[Any, str]:
+        """A mapping entry whose key is not plain, or a plain key the in-place read left."""
+        key, rest = split_key(body, self._plain, self.typed, self.str_tag)
+        if rest:
+            if rest[0] != " ":
                 raise NotCanonical
-            value, open_lines = _scalar_value(rest, plain, typed, str_tag)
-            target[key] = value
-            if open_lines is not None:
-                scalar = [open_lines[0], target, key, at, open_lines[1]]
-    if scalar is not None:
-        value = _finish(scalar, typed, str_tag)
-        if value is not _NO_VALUE:
-            scalar[1][scalar[2]] = value
-    if left < 0:
-        raise BudgetSpent
-    if not root and not text.strip(" \n"):
-        return None, left
-    return root, left
+            rest = rest[1:]
+        return key, rest
+
+    def _mapping_value(self, target: Any, key: Any, rest: str, at: int) -> OpenScalar | None:
+        """Store a value that is not plain on one line: quoted, a literal block, {} or [];
+        it, if it may go on below."""
+        quote = rest[0]
+        if (quote == '"' or quote == "'") and rest[-1] == quote and len(rest) > 1:
+            inner = rest[1:-1]
+            if quote not in inner and "\\" not in inner:  # no escapes to read
+                value = self.quoted.get(inner, NO_VALUE)
+                if value is NO_VALUE:
+                    value = self.quoted[inner] = self.typed(inner, self.str_tag)
+                target[key] = value
+                return None
+        rest = rest.lstrip(" ")
+        if not rest:
+            raise NotCanonical
+        value, open_lines = scalar_value(rest, self._plain, self.typed, self.str_tag)
+        target[key] = value
+        if open_lines is None:
+            return None
+        return OpenScalar(open_lines[0], target, key, at, open_lines[1])
+
+    def _plain(self, value: str) -> Any:
+        found = self.memo.get(value, NO_VALUE)
+        if found is NO_VALUE:
+            found = self.memo[value] = self.typed(value, None)
+        return found
+
+    def _store(self, scalar: OpenScalar) -> None:
+        value = finish(scalar, self.typed, self.str_tag)
+        if value is not NO_VALUE:
+            scalar.container[scalar.key] = value
 
 
 def _blocks(text: str, size: int = 1 << 20) -> Iterator[str]:
@@ -267,238 +369,3 @@ def _blocks(text: str, size: int = 1 << 20) -> Iterator[str]:
             return
         yield text[start:end]
         start = end + 1
-
-
-def _is_entry(text: str) -> bool:
-    """Whether the rest of a "- " line starts a mapping ("- key: value")."""
-    first = text[0]
-    if first == "'" or first == '"':
-        end = _closing(text[1:], first) + 1
-        return end > 0 and text[end + 1 : end + 2] == ":" and text[end + 2 : end + 3] in (" ", "")
-    if first in _NOT_PLAIN_START:
-        return False
-    return ": " in text or text.endswith(":")
-
-
-def _split_key(body: str, plain: Any, typed: Any, str_tag: str) -> tuple[Any, str]:
-    first = body[0]
-    if first == "'" or first == '"':
-        end = _closing(body[1:], first) + 1
-        if end < 1 or body[end + 1 : end + 2] != ":":
-            raise NotCanonical
-        raw = body[1:end]
-        key = raw.replace("''", "'") if first == "'" else _unescape(raw)
-        return typed(key, str_tag), body[end + 2 :]
-    if first in _NOT_PLAIN_START:
-        raise NotCanonical
-    at = body.find(": ")
-    if at < 0:
-        if body[-1:] != ":":
-            raise NotCanonical
-        at = len(body) - 1
-    key = body[:at]
-    if not key or " #" in key or key[-1] == " ":
-        raise NotCanonical
-    return plain(key), body[at + 1 :]
-
-
-def _scalar_value(
-    text: str, plain: Any, typed: Any, str_tag: str
-) -> tuple[Any, tuple[str, list[str]] | None]:
-    """(the value, None), or for a scalar that may go on over the next lines (its value so
-    far, (its kind: the quote, the ``|`` header or "" for plain, its lines so far))."""
-    first = text[0]
-    if first == "{" or first == "[":
-        if text == "{}":
-            return {}, None
-        if text == "[]":
-            return [], None
-        raise NotCanonical
-    if first == "'" or first == '"':
-        end = _closing(text[1:], first)
-        if end < 0:
-            return None, (first, [text[1:]])
-        if text[end + 2 :].strip(" "):
-            raise NotCanonical
-        raw = text[1 : end + 1]
-        return typed(raw.replace("''", "'") if first == "'" else _unescape(raw), str_tag), None
-    if first == "|":
-        _literal_header(text)
-        return None, (text, [])
-    if first in _NOT_PLAIN_START or (first == "-" and text[1:2] in (" ", "")):
-        raise NotCanonical
-    if " #" in text or ": " in text or text[-1] == ":":
-        raise NotCanonical
-    text = text.rstrip(" ")
-    return plain(text), ("", [text])
-
-
-def _extend(scalar: list[Any], line: str, body: str) -> bool:
-    """Add a line to an open scalar; False if the scalar was closed before it."""
-    kind, parts = scalar[0], scalar[4]
-    if kind == "'" or kind == '"':
-        if parts[-1] is None:
-            return False  # the closing quote was on an earlier line
-        end = _closing(body, kind)
-        if end < 0:
-            parts.append(body)
-            return True
-        if body[end + 1 :].strip(" "):
-            raise NotCanonical
-        parts.append(body[:end])
-        parts.append(None)
-        return True
-    if kind == "":
-        if body and (
-            body[0] == "#"
-            or body[:2] in ("- ", "-")
-            or " #" in body
-            or ": " in body
-            or body[-1] == ":"
-        ):
-            raise NotCanonical
-        parts.append(body.rstrip(" "))
-        return True
-    parts.append(line)  # a literal block keeps its lines whole
-    return True
-
-
-def _finish(scalar: list[Any], typed: Any, str_tag: str) -> Any:
-    """The value of a scalar once its last line is known; _NO_VALUE if it stayed as first set."""
-    kind, parts = scalar[0], scalar[4]
-    if kind == "":
-        while not parts[-1]:
-            parts.pop()
-        return typed(_fold(parts), None) if len(parts) > 1 else _NO_VALUE
-    if kind == "'" or kind == '"':
-        if parts[-1] is not None:
-            raise NotCanonical  # never closed
-        return typed(_fold_quoted(parts[:-1], kind), str_tag)
-    return typed(_literal(kind, parts, scalar[3]), str_tag)
-
-
-def _literal_header(header: str) -> tuple[str, int]:
-    chomp, step = "", 0
-    for char in header[1:]:
-        if char in "+-" and not chomp:
-            chomp = char
-        elif char.isdigit() and char != "0" and not step:
-            step = int(char)
-        else:
-            raise NotCanonical
-    return chomp, step
-
-
-def _literal(header: str, lines: list[str], indent: int) -> str:
-    chomp, step = _literal_header(header)
-    width = indent + step if step else 0
-    content: list[str] = []
-    for line in lines:
-        body = line.lstrip(" ")
-        at = len(line) - len(body)
-        if not body:
-            if at > width:
-                raise NotCanonical  # spaces past (or before) the indentation: libyaml decides
-            content.append("")
-            continue
-        width = width or at
-        if at < width:
-            raise NotCanonical
-        content.append(line[width:])
-    trailing = 0
-    while content and content[-1] == "":
-        content.pop()
-        trailing += 1
-    text = "\n".join(content)
-    if chomp == "-":
-        return text
-    if chomp == "+":
-        return text + "\n" * (trailing + 1) if content else "\n" * trailing
-    return text + "\n" if content else ""
-
-
-def _closing(fragment: str, quote: str) -> int:
-    """Where ``quote`` closes the scalar in this fragment of it, or -1."""
-    at = fragment.find(quote)
-    while at >= 0:
-        if quote == "'":
-            if fragment[at + 1 : at + 2] != "'":
-                return at
-            at = fragment.find(quote, at + 2)  # '' is an escaped quote
-            continue
-        backslashes = at - len(fragment[:at].rstrip("\\"))
-        if backslashes % 2 == 0:
-            return at
-        at = fragment.find(quote, at + 1)  # \" is an escaped quote
-    return -1
-
-
-def _fold(lines: list[str]) -> str:
-    """Line folding of flow scalars: a break is a space, each empty line a newline."""
-    out = [lines[0]]
-    empty = 0
-    for line in lines[1:]:
-        if not line:
-            empty += 1
-            continue
-        out.append("\n" * empty if empty else " ")
-        out.append(line)
-        empty = 0
-    return "".join(out)
-
-
-def _fold_quoted(fragments: list[str], quote: str) -> str:
-    """A quoted scalar over several lines: each break folds to a space (a newline per empty
-    line), spaces around breaks go, and in double quotes an escaped break joins the lines."""
-    out: list[str] = []
-    empty = 0
-    escaped_break = False
-    last = len(fragments) - 1
-    for k, fragment in enumerate(fragments):
-        if k < last:
-            trailing_escape = len(fragment) - len(fragment.rstrip("\\"))
-            if quote == '"' and trailing_escape % 2:
-                piece, next_escaped = fragment[:-1], True
-            else:
-                piece, next_escaped = fragment.rstrip(" "), False
-        else:
-            piece, next_escaped = fragment, False
-        if 0 < k < last and not piece and not next_escaped:
-            empty += 1
-            continue
-        if k and not escaped_break:
-            out.append("\n" * empty if empty else " ")
-        out.append(piece)
-        empty = 0
-        escaped_break = next_escaped
-    text = "".join(out)
-    return text.replace("''", "'") if quote == "'" else _unescape(text)
-
-
-def _unescape(raw: str) -> str:
-    if "\\" not in raw:
-        return raw
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        char = raw[i]
-        if char != "\\":
-            out.append(char)
-            i += 1
-            continue
-        code = raw[i + 1 : i + 2]
-        if code in _ESCAPES:
-            out.append(_ESCAPES[code])
-            i += 2
-        elif code in _HEX:
-            digits = raw[i + 2 : i + 2 + _HEX[code]]
-            try:
-                if len(digits) != _HEX[code]:
-                    raise ValueError
-                out.append(chr(int(digits, 16)))
-            except ValueError:
-                raise NotCanonical from None
-            i += 2 + _HEX[code]
-        else:
-            raise NotCanonical
-    return "".join(out)

@@ -16,7 +16,8 @@ handled once, for every caller:
   without being built.
 
 Plain scalars are typed with PyYAML's own resolvers and constructors (YAML 1.1: ``yes`` is
-true, ``0x1F`` is 31), memoised because dumps repeat the same few values.
+true, ``0x1F`` is 31), memoised for one file because dumps repeat the same few values: no
+memo outlives a parse, and the cyclic collector, off while a file is parsed, is restored.
 """
 
 from __future__ import annotations
@@ -46,14 +47,15 @@ _DATA_TAGS = frozenset(
 #: far beyond Kubernetes' int64, far below the 4300 digits where str() of an int fails
 _MAX_INT_BITS = 256
 _SKIPPED_KEYS = frozenset({"managedFields"})
-_MEMO_LIMIT = 100_000
 _NO_KEY = object()
+#: a memo of typed plain scalars is emptied past this: a crafted file of distinct values
+#: would otherwise double what it makes
+_MEMO_LIMIT = 100_000
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _RESOLVERS = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
     for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
-_MEMO: dict[str, Any] = {}
 
 
 class YamlFileError(Exception):
@@ -86,16 +88,9 @@ def _typed(value: str, tag: str | None) -> Any:
     """A scalar's value: plain scalars (``tag`` None) typed as PyYAML's safe loader does,
     minus timestamps; quoted scalars are strings; explicit tags use PyYAML's constructors."""
     if tag is None:
-        cached = _MEMO.get(value, _NO_KEY)
-        if cached is not _NO_KEY:
-            return cached
         resolvers = _RESOLVERS.get(value[:1], []) + _RESOLVERS.get(None, [])
         resolved = next((t for t, regexp in resolvers if regexp.match(value)), _STR)
-        result = _typed(value, resolved)
-        if len(_MEMO) > _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[value] = result
-        return result
+        return _typed(value, resolved)
     if tag == _STR:
         return None if value == "null" else value
     if tag not in _DATA_TAGS:
@@ -130,6 +125,7 @@ def _build(stream: BinaryIO, item_lines: list[int] | None, budget: ParseBudget |
     parser = _Parser(stream)
     check, get = parser.check_event, parser.get_event
     stack: list[list[Any]] = []  # [container, pending key] frames
+    plain_values: dict[str, Any] = {}  # plain scalars typed, for this file
     root: list[Any] = []
     documents = 0
     try:
@@ -137,9 +133,14 @@ def _build(stream: BinaryIO, item_lines: list[int] | None, budget: ParseBudget |
             event = get()
             kind = event.__class__
             if kind is events.ScalarEvent:
-                plain = event.implicit[0] and not event.style
-                tag = None if plain else (_STR if event.implicit[1] else event.tag)
-                value: Any = _typed(event.value, tag)
+                if event.implicit[0] and not event.style:  # plain
+                    value: Any = plain_values.get(event.value, _NO_KEY)
+                    if value is _NO_KEY:
+                        if len(plain_values) > _MEMO_LIMIT:
+                            plain_values.clear()
+                        value = plain_values[event.value] = _typed(event.value, None)
+                else:
+                    value = _typed(event.value, _STR if event.implicit[1] else event.tag)
                 new = None
                 left -= 1
             elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
