@@ -16,7 +16,7 @@ from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
 from analyzer.rulebook import RuleBook
 from analyzer.ruleparse import Rule
-from analyzer.sources import LOG_SOURCES, SOURCES, sources_table
+from analyzer.sources import sources_table
 
 #: docs/rule-format.md's generated sources table lies between these
 SOURCES_MARKERS = ("<!-- sources:begin -->", "<!-- sources:end -->")
@@ -96,11 +96,7 @@ def rule_reference(book: RuleBook) -> str:
             lines += [f"- {label}: {value}" for label, value in facts]
             if rule.references:
                 lines.append("- References: " + ", ".join(md_link(r) for r in rule.references))
-    lines += ["", "## Sources", "", "| Source | What it holds |", "|---|---|"]
-    # Our own descriptions, escaped all the same: "<node>" in them would read as a tag.
-    lines += [f"| `{name}` | {md_cell(text)} |" for name, text in sorted(SOURCES.items())]
-    logs = sorted(LOG_SOURCES.items())
-    lines += [f"| `{name}` (logs) | {md_cell(log.description)} |" for name, log in logs]
+    lines += ["", "## Sources", "", sources_table()]
     return "\n".join(lines) + "\n"
 
 

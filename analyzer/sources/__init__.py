@@ -16,7 +16,7 @@ from analyzer.sources.missing import SourceBroken, SourceMissing
 def sources_table() -> str:
     """The sources rules can read, as a Markdown table, from the registries themselves."""
     rows = ["| source | what it holds |", "|---|---|"]
-    rows += [f"| `{name}` | {_cell(text)} |" for name, text in sorted(SOURCES.items())]
+    rows += [f"| `{name}` | {_cell(src.description)} |" for name, src in sorted(SOURCES.items())]
     rows += [f"| `{name}` (logs) | {_cell(log.description)} |" for name, log in LOG_SOURCES.items()]
     return "\n".join(rows)
 

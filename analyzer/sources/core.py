@@ -15,6 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,23 @@ from analyzer.sources.missing import (
 _READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
 
-#: name -> description, for documentation and validation of rule expressions
-SOURCES: dict[str, str] = {
-    "objects": 'objects of any kind, as dumped: objects."<group>/<plural>[@<namespace>]" '
-    '(core kinds have no group: objects.nodes, objects."pods@kube-system"); any API version '
-    "of the group is read, the highest wins",
+@dataclass(frozen=True)
+class RecordSource:
+    """A source of records: what its records hold (for the docs and the rule checks) and
+    its builder; ``objects`` has none, being read kind by kind (``Sources.objects``)."""
+
+    description: str
+    build: Callable[[Sources], Any] | None = None
+
+
+#: the record sources by name: one table for validation, documentation and building
+SOURCES: dict[str, RecordSource] = {
+    "objects": RecordSource(
+        'objects of any kind, as dumped: objects."<group>/<plural>[@<namespace>]" '
+        '(core kinds have no group: objects.nodes, objects."pods@kube-system"); any API '
+        "version of the group is read, the highest wins"
+    ),
 }
-_BUILDERS: dict[str, Callable[[Sources], Any]] = {}
 KIND_KEY = re.compile(
     r"^(?:(?P<group>[a-z0-9.-]+)/)?(?P<plural>[a-z0-9]+)(?:@(?P<ns>[a-z0-9.-]+))?$"
 )
@@ -65,8 +76,7 @@ def source(name: str, description: str) -> Callable:
     """Register a builder of the source ``name`` (its record fields in ``description``)."""
 
     def register(build: Callable[[Sources], Any]) -> Callable[[Sources], Any]:
-        SOURCES[name] = description
-        _BUILDERS[name] = build
+        SOURCES[name] = RecordSource(description, build)
         return build
 
     return register
@@ -126,7 +136,9 @@ class Sources(Located):
 
     def get(self, name: str) -> Any:
         """The value of a named source (not ``objects``); SourceMissing if the bundle lacks it."""
-        return self._cached(name, lambda: _BUILDERS[name](self))
+        build = SOURCES[name].build
+        assert build is not None, "objects are read by kind"
+        return self._cached(name, lambda: build(self))
 
     def cite(self, value: Any) -> Evidence | None:
         """Where a record returned by a source came from, if it is one."""
