@@ -84,6 +84,8 @@ def rule_reference(book: RuleBook) -> str:
             ]
             if reads:
                 facts.append(("Reads", ", ".join(f"`{r}`" for r in reads)))
+            if rule.uses:
+                facts.append(("Uses shared facts", ", ".join(f"`{u}`" for u in rule.uses)))
             for matcher in rule.logs:
                 where = "; ".join(
                     f"{source} " + ", ".join(md_code_span(g) for g in globs)

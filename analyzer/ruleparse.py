@@ -81,6 +81,8 @@ class Rule:
     sources: frozenset[str] = frozenset()
     optional_sources: frozenset[str] = frozenset()
     object_kinds: frozenset[str] = frozenset()
+    #: the shared facts it names in ``uses``
+    uses: tuple[str, ...] = ()
     #: the shared facts it uses (those they need first), then its own, in evaluation order
     facts: tuple[Fact, ...] = ()
     logs: tuple[LogMatcher, ...] = ()
@@ -232,6 +234,7 @@ class RuleParser(QueryChecker):
             sources=frozenset(sources - optional),
             optional_sources=frozenset(optional),
             object_kinds=frozenset(self.kinds_read),
+            uses=tuple(data.get("uses", [])),
             facts=facts,
             logs=logs,
             evidence=evidence,

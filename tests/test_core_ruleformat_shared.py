@@ -120,3 +120,8 @@ def test_the_schema_documents_uses_and_facts_with_a_window():
     text = (Path(__file__).parent.parent / "docs" / "rule-format.md").read_text()
     for needle in ("| `uses` |", "| `within` |", "_facts.yaml", "source: [node_logs, pod_logs]"):
         assert needle in text
+
+
+def test_the_rule_reference_lists_the_shared_facts_a_rule_uses():
+    text = (Path(__file__).parent.parent / "docs" / "rules.md").read_text()
+    assert text.count("- Uses shared facts: `enforcing_apiservers`") == 2
