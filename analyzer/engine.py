@@ -226,22 +226,30 @@ class Analysis:
 
     def _evaluate_loaded(self, rule: Rule, root: dict[str, Any], trace: Trace) -> Finding:
         unreadable: list[str] = []
+        age = self.sources.age_hours
+        undated = self.sources.created_at() is None
         for matcher in rule.logs:
             result = self._logs[(rule.id, matcher.name)]
             if result.missing and not matcher.optional:
                 raise _Skip("missing-input", str(result.missing), result.missing.collect)
             unreadable += result.unreadable
-            hits = logs.hit_records(self.sources, matcher.source, result)
+            hits = logs.hit_records(self.sources, result)
             count = result.sink.count
+            window = ""
+            if matcher.within is not None:
+                hits = matcher.within.keep(hits, lambda hit: hit["time"], age)
+                count = len(hits)
+                window = matcher.within.note(undated)
             root[matcher.name] = hits if count >= matcher.min else []
             trace.add(
                 f"logs.{matcher.name}",
                 matcher.pattern,
-                f"{count} matching lines in {result.files} files (min {matcher.min})",
+                f"{count} matching lines{window} in {result.files} files (min {matcher.min})",
             )
-        for name, query in rule.facts:
-            root[name] = query.search(root, self.options)
-            trace.add(f"facts.{name}", query.text, root[name])
+        for fact in rule.facts:
+            root[fact.name] = fact.value(root, self.options, age)
+            window = fact.within.note(undated) if fact.within else ""
+            trace.add(f"facts.{fact.name}{window}", fact.query.text, root[fact.name])
         cited: list[Any] = []
         fired = self._holds(rule.when, root, trace, cited)
         if not fired and unreadable:

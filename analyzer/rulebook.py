@@ -20,12 +20,15 @@ import yaml
 
 from analyzer._version import __version__
 from analyzer.errors import RuleError
-from analyzer.ruleparse import Rule, RuleParser
+from analyzer.rulefacts import SharedFact
+from analyzer.ruleparse import Rule, RuleParser, parse_shared_facts
 from analyzer.ruleschema import suggest
 from analyzer.ruleyaml import RuleFileError, load_rule_yaml
 
 RULE_SUFFIX = ".yaml"
 TEST_SUFFIX = ".test.yaml"
+#: a pack's shared facts, at its root; a later pack's fact replaces an earlier one by name
+SHARED_FACTS = "_facts.yaml"
 
 
 @dataclass
@@ -52,11 +55,17 @@ class RuleBook:
         """(name, digest) of the packs, for reports to say which rules judged the bundle.
 
         The shipped pack is named for the tool's version, another by its folder (joined by
-        ``+`` when they are layered); the digest (sha256 over the rule files, by path)
+        ``+`` when they are layered); the digest (sha256 over the rule files, by path, and
+        the shared facts)
         tells two editions of a pack apart."""
         digest = hashlib.sha256()
         for rule in self.rules.values():
             digest.update(rule.path.encode() + b"\0" + rule.file.read_bytes() + b"\0")
+        # What the rules read of the shared facts changes what they find as much as a rule.
+        for pack in self.packs:
+            if (pack / SHARED_FACTS).is_file():
+                digest.update(f"{pack.name}/{SHARED_FACTS}".encode() + b"\0")
+                digest.update((pack / SHARED_FACTS).read_bytes() + b"\0")
         shipped = default_rules_dir().resolve()
         name = " + ".join(
             f"bundle-analyzer {__version__}" if pack.resolve() == shipped else pack.name
@@ -86,9 +95,12 @@ class RuleBook:
 
 
 def rule_files(root: Path) -> list[Path]:
-    """The rule files under ``root`` (test files beside them excluded), sorted."""
+    """The rule files under ``root`` (test files beside them and ``_`` files such as the
+    shared facts excluded), sorted."""
     return sorted(
-        p for p in root.rglob(f"*{RULE_SUFFIX}") if not p.name.endswith(TEST_SUFFIX) and p.is_file()
+        p
+        for p in root.rglob(f"*{RULE_SUFFIX}")
+        if not p.name.endswith(TEST_SUFFIX) and not p.name.startswith("_") and p.is_file()
     )
 
 
@@ -96,8 +108,8 @@ def _display(path: Path, root: Path) -> str:
     return f"{root.name}/{path.relative_to(root).as_posix()}"
 
 
-def parse_rule_file(path: Path, root: Path) -> tuple[Rule | None, list[str]]:
-    """One rule and the problems found in it (``file -> field: message`` lines)."""
+def _read_mapping(path: Path, root: Path) -> tuple[dict | None, list[str]]:
+    """The mapping a pack's file holds, or None and why not."""
     shown = _display(path, root)
     try:
         data = load_rule_yaml(path, root)
@@ -110,21 +122,45 @@ def parse_rule_file(path: Path, root: Path) -> tuple[Rule | None, list[str]]:
         where = f"line {mark.line + 1}: " if mark else ""
         return None, [f"{shown}: invalid YAML: {where}{getattr(exc, 'problem', exc)}"]
     if not isinstance(data, dict):
-        return None, [f"{shown}: a rule file must hold a mapping"]
+        return None, [f"{shown}: must hold a mapping"]
+    return data, []
+
+
+def parse_rule_file(
+    path: Path, root: Path, shared: dict[str, SharedFact] | None = None
+) -> tuple[Rule | None, list[str]]:
+    """One rule and the problems found in it (``file -> field: message`` lines)."""
+    data, problems = _read_mapping(path, root)
+    if data is None:
+        return None, problems
     relative = path.relative_to(root)
     category = relative.parts[0] if len(relative.parts) > 1 else "general"
-    parser = RuleParser(data, shown, path, path.name[: -len(RULE_SUFFIX)], category, root)
+    stem = path.name[: -len(RULE_SUFFIX)]
+    parser = RuleParser(data, _display(path, root), path, stem, category, root, shared)
     rule = parser.parse()
     return rule, parser.problems.lines
 
 
-def _read_pack(root: Path) -> tuple[dict[str, Rule], list[str]]:
+def read_shared_facts(
+    root: Path, earlier: dict[str, SharedFact]
+) -> tuple[dict[str, SharedFact], list[str]]:
+    """The shared facts of ``earlier`` packs with those of ``root`` over them."""
+    path = root / SHARED_FACTS
+    if not path.is_file():
+        return earlier, []
+    data, problems = _read_mapping(path, root)
+    if data is None:
+        return earlier, problems
+    return parse_shared_facts(data, _display(path, root), earlier)
+
+
+def _read_pack(root: Path, shared: dict[str, SharedFact]) -> tuple[dict[str, Rule], list[str]]:
     if not root.is_dir():
         return {}, [f"{root}: no such rules directory"]
     rules: dict[str, Rule] = {}
     problems: list[str] = []
     for path in rule_files(root):
-        rule, found = parse_rule_file(path, root)
+        rule, found = parse_rule_file(path, root, shared)
         problems += found
         if rule is not None:
             if rule.id in rules:
@@ -132,7 +168,8 @@ def _read_pack(root: Path) -> tuple[dict[str, Rule], list[str]]:
                     f"{rule.path} -> id: '{rule.id}' is also defined in {rules[rule.id].path}"
                 )
             rules[rule.id] = rule
-    if not rules and not problems:
+    # A pack of shared facts alone is an overlay too: it changes what shipped rules read.
+    if not rules and not problems and not (root / SHARED_FACTS).is_file():
         problems.append(f"{root}: no rule files (*.yaml) found")
     return rules, problems
 
@@ -142,8 +179,14 @@ def check_rules(*packs: Path) -> tuple[RuleBook | None, list[str]]:
     same id; the book (None if any problem) and all problems."""
     rules: dict[str, Rule] = {}
     problems: list[str] = []
+    # Every pack's shared facts first: a rule of the shipped pack uses the overlay's
+    # version of a fact the overlay replaces.
+    shared: dict[str, SharedFact] = {}
     for root in packs:
-        found, pack_problems = _read_pack(root)
+        shared, found_problems = read_shared_facts(root, shared)
+        problems += found_problems
+    for root in packs:
+        found, pack_problems = _read_pack(root, shared)
         rules.update(found)
         problems += pack_problems
     graph = nx.DiGraph()

@@ -84,9 +84,15 @@ def rule_reference(book: RuleBook) -> str:
             ]
             if reads:
                 facts.append(("Reads", ", ".join(f"`{r}`" for r in reads)))
+            if rule.uses:
+                facts.append(("Uses shared facts", ", ".join(f"`{u}`" for u in rule.uses)))
             for matcher in rule.logs:
-                globs = ", ".join(md_code_span(g) for g in matcher.files)
-                facts.append(("Log matcher", f"`{matcher.name}`: {matcher.source} {globs}"))
+                where = "; ".join(
+                    f"{source} " + ", ".join(md_code_span(g) for g in globs)
+                    for source, globs in matcher.files.items()
+                )
+                within = f" (within {matcher.within.text})" if matcher.within else ""
+                facts.append(("Log matcher", f"`{matcher.name}`: {where}{within}"))
             if rule.requires:
                 facts.append(("Requires", _links(rule.requires)))
             if rule.explains:

@@ -17,9 +17,10 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
-from analyzer.bundle.logscan import LogPattern, PatternError, compile_pattern, required_literals
 from analyzer.query import Query, QueryError, compile_query
-from analyzer.ruleschema import LOG_MATCHER, REQUIRES, RULE, VERSIONED, suggest
+from analyzer.rulefacts import Fact, SharedFact, Window, cycles, expand, parse_duration
+from analyzer.rulelogs import LogMatcher, parse_log_matcher
+from analyzer.ruleschema import FACT, LOG_MATCHER, REQUIRES, RULE, VERSIONED, suggest
 from analyzer.sandbox import make_environment
 from analyzer.sources import KIND_KEY, LOG_SOURCES, SOURCES
 from analyzer.versions import VersionRange, parse_version
@@ -31,23 +32,6 @@ TEMPLATE_NAMES = frozenset({"versions", "metadata", "rule", "version_cmp", "age_
 
 
 TEMPLATES = make_environment()
-
-
-@dataclass(frozen=True)
-class LogMatcher:
-    """A regex over the lines of the log files whose logical names match ``files``."""
-
-    name: str
-    source: str
-    files: tuple[str, ...]
-    pattern: str
-    regex: LogPattern
-    min: int
-    optional: bool
-    file_regex: re.Pattern[str]
-
-    def wants(self, logical_name: str) -> bool:
-        return self.file_regex.match(logical_name) is not None
 
 
 @dataclass(frozen=True)
@@ -97,7 +81,10 @@ class Rule:
     sources: frozenset[str] = frozenset()
     optional_sources: frozenset[str] = frozenset()
     object_kinds: frozenset[str] = frozenset()
-    facts: tuple[tuple[str, Query], ...] = ()
+    #: the shared facts it names in ``uses``
+    uses: tuple[str, ...] = ()
+    #: the shared facts it uses (those they need first), then its own, in evaluation order
+    facts: tuple[Fact, ...] = ()
     logs: tuple[LogMatcher, ...] = ()
     evidence: tuple[Query, ...] = ()
     explains: tuple[str, ...] = ()
@@ -121,33 +108,73 @@ class Problems:
         )
 
 
-def glob_to_regex(pattern: str) -> str:
-    """``*`` stays within one path segment, ``**`` crosses them, ``?`` is one character."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
+class QueryChecker:
+    """Compiles the queries of one file, recording every problem with its breadcrumb, and
+    what they read; a query may name the sources and ``fact_names``."""
+
+    def __init__(self, path: str) -> None:
+        self.problems = Problems(path)
+        self.fact_names: list[str] = []
+        self.names_read: set[str] = set()
+        self.kinds_read: set[str] = set()
+
+    def fact(self, name: str, value: Any, where: str) -> Fact | None:
+        """A fact: a jmespath query, or a mapping with the query and a window."""
+        if not isinstance(value, dict):
+            query = self.query(value, where)
+            return Fact(name, query) if query else None
+        if FACT.check(value, f"{where}.", self.problems.add):
+            return None
+        query = self.query(value["query"], f"{where}.query")
+        span = parse_duration(value.get("within"))
+        if "time" in value and span is None:
+            self.problems.add(f"{where}.time", "needs within")
+        try:
+            time = compile_query(value.get("time") or "time")
+        except QueryError as exc:
+            self.problems.add(f"{where}.time", str(exc))
+            return None
+        if query is None:
+            return None
+        return Fact(name, query, Window(value["within"], span) if span else None, time)
+
+    def query(self, text: Any, where: str) -> Query | None:
+        if not isinstance(text, str):
+            self.problems.add(where, "must be a jmespath expression (text)")
+            return None
+        try:
+            query = compile_query(text)
+        except QueryError as exc:
+            self.problems.add(where, str(exc))
+            return None
+        known = set(SOURCES) | set(self.fact_names)
+        for name in sorted(query.names - known):
+            self.problems.add(
+                where,
+                f"unknown name '{name}' (not a source or an earlier fact){suggest(name, known)}",
+            )
+        for kind in sorted(query.object_kinds):
+            if not KIND_KEY.match(kind):
+                self.problems.add(where, f"'{kind}' is not a kind (<group>/<plural>[@<namespace>])")
+        self.names_read |= query.names
+        self.kinds_read |= query.object_kinds
+        return query
 
 
-class RuleParser:
+class RuleParser(QueryChecker):
     """Turns one rule file's data into a Rule, recording every problem it finds."""
 
     def __init__(
-        self, data: dict, path: str, file: Path, stem: str, category: str, pack: Path
+        self,
+        data: dict,
+        path: str,
+        file: Path,
+        stem: str,
+        category: str,
+        pack: Path,
+        shared: dict[str, SharedFact] | None = None,
     ) -> None:
-        self.problems = Problems(path)
+        super().__init__(path)
         # Values of the wrong shape were reported by the schema; read as absent from here on.
         unusable = RULE.check(data, "", self.problems.add)
         self.data = {k: v for k, v in data.items() if k not in unusable and v is not None}
@@ -156,9 +183,8 @@ class RuleParser:
         self.path = path
         self.stem = stem
         self.category = category
-        self.fact_names: list[str] = []
-        self.names_read: set[str] = set()
-        self.kinds_read: set[str] = set()
+        #: the pack's shared facts, by name (``uses``)
+        self.shared = shared or {}
 
     def parse(self) -> Rule | None:
         data, problems = self.data, self.problems
@@ -170,13 +196,14 @@ class RuleParser:
         applies_to = self._versions("applies_to", ranges=True)
         fixed_in = self._versions("fixed_in", ranges=False)
         requires, declared, optional = self._requires()
+        uses = self._uses()
         logs = self._logs()
-        facts = self._facts()
+        facts = uses + self._facts()
         when = self._condition(data.get("when"), "when") if "when" in data else None
         evidence = tuple(
             q
             for i, text in enumerate(data.get("evidence", []))
-            if (q := self._query(text, f"evidence[{i}]")) is not None
+            if (q := self.query(text, f"evidence[{i}]")) is not None
         )
         explains = tuple(data.get("explains", []))
         references = tuple(str(r) for r in data.get("references", []))
@@ -207,6 +234,7 @@ class RuleParser:
             sources=frozenset(sources - optional),
             optional_sources=frozenset(optional),
             object_kinds=frozenset(self.kinds_read),
+            uses=tuple(data.get("uses", [])),
             facts=facts,
             logs=logs,
             evidence=evidence,
@@ -263,79 +291,46 @@ class RuleParser:
                 continue
             if LOG_MATCHER.check(entry, f"{where}.", self.problems.add):
                 continue
-            name, source = entry["name"], entry["source"]
-            if not self._new_name(name, f"{where}.name"):
+            if not self._new_name(entry["name"], f"{where}.name"):
                 continue
-            if source not in LOG_SOURCES:
-                self.problems.add(
-                    f"{where}.source", f"'{source}' is not one of {', '.join(LOG_SOURCES)}"
-                )
-                continue
-            files = [entry["files"]] if isinstance(entry["files"], str) else entry["files"]
-            compiled = {}
-            for key in ("pattern", "exclude"):
-                if entry.get(key) is None:
-                    continue
-                try:
-                    compiled[key] = compile_pattern(entry[key])
-                except PatternError as exc:
-                    self.problems.add(f"{where}.{key}", f"invalid regex: {exc}")
-            if "pattern" not in compiled:
-                continue
-            self.fact_names.append(name)
-            matchers.append(
-                LogMatcher(
-                    name=name,
-                    source=source,
-                    files=tuple(files),
-                    pattern=entry["pattern"],
-                    regex=LogPattern(
-                        compiled["pattern"],
-                        compiled.get("exclude"),
-                        required_literals(entry["pattern"]),
-                    ),
-                    min=entry.get("min") or 1,
-                    optional=bool(entry.get("optional")),
-                    file_regex=re.compile("|".join(f"(?:{glob_to_regex(f)})$" for f in files)),
-                )
-            )
+            matcher = parse_log_matcher(entry, where, self.problems.add)
+            if matcher is not None:
+                self.fact_names.append(matcher.name)
+                matchers.append(matcher)
         return tuple(matchers)
 
-    def _facts(self) -> tuple[tuple[str, Query], ...]:
-        facts = []
-        for name, text in self.data.get("facts", {}).items():
-            where = f"facts.{name}"
-            query = self._query(text, where)
-            if self._new_name(name, where) and query is not None:
-                self.fact_names.append(name)
-                facts.append((name, query))
+    def _uses(self) -> tuple[Fact, ...]:
+        """The shared facts named in ``uses``, and those they need, in evaluation order."""
+        names = []
+        for i, name in enumerate(self.data.get("uses", [])):
+            if name not in self.shared:
+                self.problems.add(
+                    f"uses[{i}]", f"unknown shared fact '{name}'{suggest(name, self.shared)}"
+                )
+            elif name in names:
+                self.problems.add(f"uses[{i}]", f"'{name}' is listed twice")
+            elif self._new_name(name, f"uses[{i}]"):
+                names.append(name)
+        facts = expand(names, self.shared)
+        for fact in facts:
+            if fact.name not in self.fact_names:
+                self.fact_names.append(fact.name)
+            self.names_read |= fact.query.names
+            self.kinds_read |= fact.query.object_kinds
         return tuple(facts)
 
-    def _query(self, text: Any, where: str) -> Query | None:
-        if not isinstance(text, str):
-            self.problems.add(where, "must be a jmespath expression (text)")
-            return None
-        try:
-            query = compile_query(text)
-        except QueryError as exc:
-            self.problems.add(where, str(exc))
-            return None
-        known = set(SOURCES) | set(self.fact_names)
-        for name in sorted(query.names - known):
-            self.problems.add(
-                where,
-                f"unknown name '{name}' (not a source or an earlier fact){suggest(name, known)}",
-            )
-        for kind in sorted(query.object_kinds):
-            if not KIND_KEY.match(kind):
-                self.problems.add(where, f"'{kind}' is not a kind (<group>/<plural>[@<namespace>])")
-        self.names_read |= query.names
-        self.kinds_read |= query.object_kinds
-        return query
+    def _facts(self) -> tuple[Fact, ...]:
+        facts = []
+        for name, value in self.data.get("facts", {}).items():
+            fact = self.fact(name, value, f"facts.{name}")
+            if self._new_name(name, f"facts.{name}") and fact is not None:
+                self.fact_names.append(name)
+                facts.append(fact)
+        return tuple(facts)
 
     def _condition(self, value: Any, where: str) -> Condition | None:
         if isinstance(value, str):
-            query = self._query(value, where)
+            query = self.query(value, where)
             return Condition("query", where, query=query) if query else None
         if isinstance(value, dict) and len(value) == 1:
             op, body = next(iter(value.items()))
@@ -374,3 +369,32 @@ class RuleParser:
             if name in SOURCES:
                 self.names_read.add(name)
         return RuleTemplate(parsed)
+
+
+def parse_shared_facts(
+    data: dict[str, Any], path: str, earlier: dict[str, SharedFact]
+) -> tuple[dict[str, SharedFact], list[str]]:
+    """The shared facts of a pack's ``_facts.yaml`` over those of the packs before it (a
+    fact of the same name replaces theirs), and the problems found, cycles included."""
+    checker = QueryChecker(path)
+    valid = {}
+    for name, value in data.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            checker.problems.add(str(name), "is not a valid name (lower_case_with_underscores)")
+        elif name in SOURCES or name in LOG_SOURCES or name in TEMPLATE_NAMES:
+            checker.problems.add(name, "is the name of a source")
+        else:
+            valid[name] = value
+    names = set(earlier) | set(valid)
+    checker.fact_names = sorted(names)
+    found: dict[str, SharedFact] = {}
+    for name, value in valid.items():
+        fact = checker.fact(name, value, name)
+        if fact is not None:
+            needs = tuple(sorted(fact.query.names & names))
+            found[name] = SharedFact(fact, needs, f"{path} -> {name}")
+    shared = {**earlier, **found}
+    for cycle in cycles(shared):
+        where = shared[cycle[0]].where
+        checker.problems.lines.append(f"{where}: cycle {' -> '.join([*cycle, cycle[0]])}")
+    return shared, checker.problems.lines

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzer.report import SEVERITIES, SKIP_KINDS
+from analyzer.rulefacts import parse_duration
 from analyzer.sources import LOG_SOURCES
 
 VERSIONED = ("harvester", "kubernetes", "rancher")
@@ -102,6 +103,26 @@ MIN_COUNT = Shape(
     "must be a whole number >= 1",
 )
 FLAG = Shape("true \\| false", lambda v: isinstance(v, bool), "must be true or false")
+DURATION = Shape(
+    "duration: `30m`, `24h`, `7d`",
+    lambda v: parse_duration(v) is not None,
+    "'{value}' is not a duration (a whole number and m, h or d: 30m, 24h, 7d)",
+)
+SOURCE_NAMES = Shape(
+    "name or list of names",
+    lambda v: isinstance(v, str) or (bool(v) and _text_list(v)),
+    "must be a log source or a list of them",
+)
+FILES = Shape(
+    "glob, list of globs, or mapping of source: globs",
+    lambda v: GLOBS.accepts(v) or (isinstance(v, dict) and bool(v)),
+    "must be a glob, a list of globs, or a mapping of source: globs",
+)
+FACTS = Shape(
+    "mapping of name: jmespath or fact (below)",
+    lambda v: isinstance(v, dict),
+    "must be a mapping of name: jmespath or fact",
+)
 
 
 @dataclass(frozen=True)
@@ -190,12 +211,13 @@ RULE = Schema(
             "Log matchers (below); each becomes a fact named by its `name`.",
         ),
         Field(
+            "uses",
+            NAMES,
+            "Shared facts of the pack (`_facts.yaml`) the rule reads, evaluated before its own.",
+        ),
+        Field(
             "facts",
-            Shape(
-                "mapping of name: jmespath",
-                lambda v: isinstance(v, dict),
-                "must be a mapping of name: jmespath",
-            ),
+            FACTS,
             "Named jmespath queries, evaluated in order; a fact may use the earlier ones.",
         ),
         Field("when", CONDITION, "The condition: the rule fires when it holds.", True),
@@ -233,13 +255,41 @@ LOG_MATCHER = Schema(
     (
         Field("name", TEXT, "The fact it becomes (lower_case_with_underscores).", True),
         Field(
-            "source", TEXT, "A log source: " + ", ".join(f"`{s}`" for s in LOG_SOURCES) + ".", True
+            "source",
+            SOURCE_NAMES,
+            "A log source, or a list of them read as one: "
+            + ", ".join(f"`{s}`" for s in LOG_SOURCES)
+            + ".",
+            True,
         ),
-        Field("files", GLOBS, "Globs over the logical file names (below).", True),
+        Field(
+            "files",
+            FILES,
+            "Globs over the logical file names (below), of every source; or per source.",
+            True,
+        ),
         Field("pattern", TEXT, "RE2 regex matched against each line; named groups kept.", True),
         Field("exclude", TEXT, "RE2 regex: lines that match it are skipped."),
         Field("min", MIN_COUNT, "Fewer matching lines than this count as none (default 1)."),
         Field("optional", FLAG, "No matching file is not a reason to skip (default false)."),
+        Field(
+            "within",
+            DURATION,
+            "Only lines less than this before the bundle was made count (undated lines do).",
+        ),
+    ),
+)
+
+FACT = Schema(
+    "A fact with a window (`facts.<name>`, or a shared fact in `_facts.yaml`)",
+    (
+        Field("query", JMESPATH, "The jmespath query; its value should be a list.", True),
+        Field(
+            "within",
+            DURATION,
+            "Keep the items dated less than this before the bundle was made (undated: kept).",
+        ),
+        Field("time", JMESPATH, "Where each item's time is, a query over it (default `time`)."),
     ),
 )
 
@@ -283,7 +333,7 @@ CASE_SET = Schema(
     ),
 )
 
-SCHEMAS = (RULE, REQUIRES, LOG_MATCHER, CASE, CASE_SET)
+SCHEMAS = (RULE, REQUIRES, LOG_MATCHER, FACT, CASE, CASE_SET)
 
 FIELDS_BEGIN = "<!-- fields:begin -->"
 FIELDS_END = "<!-- fields:end -->"

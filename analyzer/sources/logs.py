@@ -31,13 +31,12 @@ _READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
 
 class Matcher(Protocol):
-    """What the scan needs of a rule's log matcher."""
+    """What the scan needs of a rule's log matcher: ``files`` are the globs per source."""
 
-    source: str
-    files: tuple[str, ...]
+    files: dict[str, tuple[str, ...]]
     regex: LogPattern
 
-    def wants(self, logical_name: str) -> bool: ...
+    def wants(self, source: str, logical_name: str) -> bool: ...
 
 
 @dataclass
@@ -49,6 +48,8 @@ class LogMatches:
     missing: SourceMissing | None = None
     #: files that could not be read: a rule that did not fire cannot say "pass"
     unreadable: list[str] = field(default_factory=list)
+    #: path -> the log source it was read as (a matcher may read several)
+    source_of: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,18 +154,32 @@ def plan(
     results: dict[Hashable, LogMatches] = {}
     for key, matcher in matchers.items():
         result = results[key] = LogMatches()
-        try:
-            files = src.log_files(matcher.source)
-        except SourceMissing as exc:
-            result.missing = exc
-            continue
-        for logical, path in files:
-            if matcher.wants(logical):
+        absent: list[SourceMissing] = []
+        for source, globs in matcher.files.items():
+            try:
+                files = src.log_files(source)
+            except SourceMissing as exc:
+                absent.append(exc)
+                continue
+            found = [path for logical, path in files if matcher.wants(source, logical)]
+            for path in found:
                 wanted.setdefault(path, {})[key] = matcher.regex
-                result.files += 1
+                result.source_of[path] = source
+            result.files += len(found)
+            if not found:
+                absent.append(LOG_SOURCES[source].absent(src, globs))
         if not result.files:
-            result.missing = LOG_SOURCES[matcher.source].absent(src, matcher.files)
+            result.missing = _none_of(absent)
     return wanted, results
+
+
+def _none_of(absent: list[SourceMissing]) -> SourceMissing:
+    """Why a matcher has no file: each source's reason; how to collect, of the first that
+    says."""
+    if len(absent) == 1:
+        return absent[0]
+    collect = next((a.collect for a in absent if a.collect), None)
+    return SourceMissing("; ".join(str(a) for a in absent), collect)
 
 
 def scan(
@@ -217,7 +232,7 @@ def _digest(src: Sources) -> None:
         src.bundle.sha256  # noqa: B018 - computed and cached
 
 
-def hit_records(src: Sources, source: str, matches: LogMatches) -> list[dict[str, Any]]:
+def hit_records(src: Sources, matches: LogMatches) -> list[dict[str, Any]]:
     """The hits of one matcher as records (path, line, text, time, groups, and the node or
     pod of the file), each citing its line."""
     created = src.created_at()
@@ -230,7 +245,7 @@ def hit_records(src: Sources, source: str, matches: LogMatches) -> list[dict[str
             "text": hit.text,
             "time": stamp,
             "groups": hit.groups,
-            **LOG_SOURCES[source].origin(src, hit.path),
+            **LOG_SOURCES[matches.source_of[hit.path]].origin(src, hit.path),
         }
         records.append(src.remember(record, hit.path, hit.line, hit.text, stamp, hit.span))
     return records
