@@ -7,6 +7,7 @@ causes (most severe first, then those that explain the most).
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -64,7 +65,7 @@ def assemble(
     explains, explained_by = fold(
         book.explains_graph(),
         fired,
-        lambda rule_id: (severity_rank(book.rules[rule_id].severity), rule_id),
+        functools.partial(_rank, book),
     )
     findings = []
     for rule_id, finding in outcomes.items():

@@ -356,7 +356,7 @@ def graph(rules_dirs: tuple[Path, ...], rules_only: Path | None, fmt: str) -> in
 )
 def docs(rules_dirs: tuple[Path, ...], rules_only: Path | None, output: Path | None) -> int:
     """Write the rule reference from the rules' own metadata."""
-    from analyzer.ruledocs import docs_target, rule_reference
+    from analyzer.ruledocs import SOURCES_MARKERS, docs_target, rule_reference, with_sources_table
     from analyzer.ruleschema import FIELDS_BEGIN, with_field_tables
 
     book = _book(rules_dirs, rules_only)
@@ -371,7 +371,10 @@ def docs(rules_dirs: tuple[Path, ...], rules_only: Path | None, output: Path | N
     # so one command brings every generated document up to date.
     format_doc = target.with_name("rule-format.md")
     if format_doc.is_file() and FIELDS_BEGIN in (current := format_doc.read_text()):
-        _write(format_doc, with_field_tables(current))
+        text = with_field_tables(current)
+        if SOURCES_MARKERS[0] in text:  # the sources table, from the registries
+            text = with_sources_table(text)
+        _write(format_doc, text)
         _echo(f"wrote {format_doc}", err=True)
     return 0
 

@@ -13,7 +13,6 @@ ticket), ``json`` (the trace as an object: the steps, each with its described va
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from analyzer.engine import Analysis
 from analyzer.errors import AnalyzerError
 from analyzer.formats import EXPLAIN_FORMATS
 from analyzer.redact import redact
+from analyzer.render.markdown import fenced
 from analyzer.render.terminal import strip_controls
 from analyzer.rulebook import RuleBook
 from analyzer.sizes import text_size
@@ -161,11 +161,8 @@ def render_explanation(explanation: Explanation, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(asdict(explanation), indent=2, ensure_ascii=False) + "\n"
     if fmt == "md":
-        text = _text(explanation)
-        # The fence outlasts any backtick run in the trace, so nothing in it ends the block.
-        longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-        fence = "`" * max(3, longest + 1)
-        return f"#### --explain {explanation.rule_id}\n\n{fence}text\n{text}{fence}\n"
+        block = fenced(_text(explanation).rstrip("\n").split("\n"), "text", "")
+        return f"#### --explain {explanation.rule_id}\n\n{block}\n"
     raise AnalyzerError(
         f"--explain writes {', '.join(EXPLAIN_FORMATS)}, not {fmt} (the HTML report has no trace)"
     )

@@ -33,10 +33,6 @@ class LogMatcher:
     file_regex: dict[str, re.Pattern[str]]
     within: Window | None = None
 
-    @property
-    def sources(self) -> tuple[str, ...]:
-        return tuple(self.files)
-
     def wants(self, source: str, logical_name: str) -> bool:
         return self.file_regex[source].match(logical_name) is not None
 

@@ -140,9 +140,6 @@ class Schema:
     title: str
     fields: tuple[Field, ...]
 
-    def field(self, name: str) -> Field:
-        return next(f for f in self.fields if f.name == name)
-
     def check(self, data: dict[str, Any], prefix: str, add: AddProblem) -> set[str]:
         """Report unknown keys, missing required ones and values of the wrong shape under
         ``prefix`` (``""`` or ``logs[0].``); the fields with a problem are returned so that

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from analyzer.bundle.archive import MAX_DEPTH, Tree, name_problem, rejected_name
 from analyzer.bundle.limits import DEFAULT_LIMITS, Budget, Limits, size_text
-from analyzer.errors import BundleError
+from analyzer.errors import BundleError, printable
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -122,7 +122,7 @@ class DirTree(Tree):
                     continue
                 info = entry.stat(follow_symlinks=False)
                 if not stat.S_ISREG(info.st_mode):
-                    self.rejected.append(rel)
+                    self.rejected.append(printable(rel))
                     continue
                 found[rel] = info.st_size
                 total += info.st_size

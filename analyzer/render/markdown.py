@@ -121,7 +121,7 @@ def md_prose(text: Any) -> MdSafe:
     previous = ""
     for block in prose_blocks(visible(text)):
         if block.kind == "code":
-            line = _fenced(block.text.split("\n"), block.language, "")
+            line = fenced(block.text.split("\n"), block.language, "")
         else:
             line = ("- " if block.kind == "li" else "") + _prose_line(block.text)
         # List items follow each other; anything else is set apart by a blank line.
@@ -137,7 +137,7 @@ def _prose_line(text: str) -> str:
     return _line_start("".join(out))
 
 
-def _fenced(lines: list[str], language: str, indent: str) -> str:
+def fenced(lines: list[str], language: str, indent: str) -> str:
     """Lines in a fenced block: the fence is longer than any backtick run inside, and nothing
     inside a fence is read as Markdown or HTML."""
     longest = max((len(run) for line in lines for run in _BACKTICKS.findall(line)), default=0)
@@ -199,7 +199,7 @@ def md_context(window: Any, indent: str) -> MdSafe:
         f"{n:>{width}} {mark} {visible(text).replace(chr(10), ' ')}"
         for n, (mark, text) in sorted(numbered.items())
     ]
-    return MdSafe(_fenced(lines, "text", indent))
+    return MdSafe(fenced(lines, "text", indent))
 
 
 def evidence_windows(evidence: Any) -> list[tuple[Any, ...]]:

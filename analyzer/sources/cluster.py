@@ -210,9 +210,10 @@ def build_apiservers(src: Sources) -> list[dict[str, Any]]:
             "source": "pod",
         }
         # A finding about the gates cites the argument itself, quoted; without one, the pod.
-        quoted = src.cite_field(src.cite(pod), *_GATE_ARGUMENT)
-        where = quoted or src.cite(pod)
         gates = flags.get("feature-gates")
+        # Only a pod with the flag has a line to quote: the others are not read again.
+        quoted = src.cite_field(src.cite(pod), *_GATE_ARGUMENT) if gates else None
+        where = quoted or src.cite(pod)
         excerpt = (
             quoted.excerpt
             if quoted

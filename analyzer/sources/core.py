@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +29,6 @@ from analyzer.bundle.yamlfile import (
     load_document,
     load_list,
 )
-from analyzer.errors import BundleError
 from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 from analyzer.sources import guard
@@ -39,13 +36,12 @@ from analyzer.sources.citations import Citations
 from analyzer.sources.layout import SUPPORT_BUNDLE_KIT, Layout, Located
 from analyzer.sources.logs import LOG_SOURCES
 from analyzer.sources.missing import (
+    READ_ERRORS,
     REGENERATE,
     SourceBroken,
     SourceMissing,
     collect_namespace,
 )
-
-_READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
 
 @dataclass(frozen=True)
@@ -197,7 +193,7 @@ class Sources(Located):
                     cached = load_list(stream, self.parse_budget)
             except YamlFileError as exc:
                 cached = f"{path}: {exc}"
-            except _READ_ERRORS as exc:
+            except READ_ERRORS as exc:
                 cached = f"{path}: cannot read ({exc})"
             except MemoryError:
                 cached = f"{path}: not enough memory to parse it"
@@ -266,7 +262,7 @@ class Sources(Located):
                 return load_document(stream, self.parse_budget)
         except YamlFileError as exc:
             self.note(f"{path}: {exc}")
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             self.note(f"{path}: cannot read ({exc})")
         except MemoryError:
             self.note(f"{path}: not enough memory to parse it")
@@ -280,7 +276,7 @@ class Sources(Located):
                     at = data.find(needle.encode(), start, end)
                     if at >= 0:
                         return first + data.count(b"\n", start, at)
-        except _READ_ERRORS:
+        except READ_ERRORS:
             return None
         return None
 
@@ -292,7 +288,7 @@ class Sources(Located):
                 with self.bundle.open(where.path) as stream:
                     text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
                     found = field_line(text, where.line, field)
-            except _READ_ERRORS:
+            except READ_ERRORS:
                 return None
             if found:
                 return Evidence(where.path, found[0], found[1])
@@ -309,7 +305,7 @@ class Sources(Located):
                         if lines[offset].strip():
                             found = (first + offset, lines[offset])
                             break
-        except _READ_ERRORS:
+        except READ_ERRORS:
             return None
         if found is None:
             return None

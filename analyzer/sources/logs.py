@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import zipfile
-import zlib
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,12 +20,10 @@ from analyzer.bundle.scanpool import ParallelScan
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
 from analyzer.report import Evidence
-from analyzer.sources.missing import REGENERATE, SourceMissing, collect_pod_logs
+from analyzer.sources.missing import READ_ERRORS, REGENERATE, SourceMissing, collect_pod_logs
 
 if TYPE_CHECKING:
     from analyzer.sources.core import Sources
-
-_READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
 
 
 class Matcher(Protocol):
@@ -200,7 +196,7 @@ def scan(
         try:
             with bundle.open(path) as stream:
                 scanner.scan(stream, path, wanted[path], sinks)
-        except _READ_ERRORS as exc:
+        except READ_ERRORS as exc:
             return str(exc) if isinstance(exc, BundleError) else f"{path}: cannot read ({exc})"
         except MemoryError:
             return f"{path}: not enough memory to scan it"
@@ -228,7 +224,7 @@ def scan(
 
 def _digest(src: Sources) -> None:
     # A failure is met again, and reported, where the report asks for the digest.
-    with contextlib.suppress(*_READ_ERRORS):
+    with contextlib.suppress(*READ_ERRORS):
         src.bundle.sha256  # noqa: B018 - computed and cached
 
 
@@ -270,7 +266,7 @@ def framed(src: Sources, evidence: Iterable[Evidence], lines: int) -> dict[Evide
         try:
             with src.bundle.open(path) as stream:
                 text[path] = lines_at(stream, wanted[path])
-        except _READ_ERRORS:
+        except READ_ERRORS:
             continue  # the scan met it already; the evidence simply has no context
     out: dict[Evidence, Evidence] = {}
     for e in cited:

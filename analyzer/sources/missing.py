@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
+import zlib
+
+from analyzer.errors import BundleError
+
+#: what reading a file of the bundle may raise: the file is then treated as unreadable
+READ_ERRORS = (BundleError, OSError, zipfile.BadZipFile, zlib.error, EOFError)
+
 
 class SourceMissing(Exception):
     """The bundle does not hold a source: what is absent, and how to collect it."""
