@@ -20,7 +20,7 @@ import yaml
 
 from analyzer._version import __version__
 from analyzer.errors import RuleError
-from analyzer.rulefacts import SharedFact
+from analyzer.rulefacts import SharedFact, cycles
 from analyzer.ruleparse import Rule, RuleParser, parse_shared_facts
 from analyzer.ruleschema import suggest
 from analyzer.ruleyaml import RuleFileError, load_rule_yaml
@@ -207,10 +207,8 @@ def check_rules(*packs: Path) -> tuple[RuleBook | None, list[str]]:
                     graph.add_edge(target, rule.id, kind="requires")
     book = RuleBook(dict(sorted(rules.items())), graph, tuple(packs))
     for kind, label in (("requires", "requires.rules"), ("explains", "explains")):
-        sub = nx.DiGraph((u, v) for u, v, k in graph.edges(data="kind") if k == kind)
-        # Each cycle is shown from its smallest id, in edge order, so the message is stable.
-        cycles = [c[c.index(min(c)) :] + c[: c.index(min(c))] for c in nx.simple_cycles(sub)]
-        for cycle in sorted(cycles):
+        edges = ((u, v) for u, v, k in graph.edges(data="kind") if k == kind)
+        for cycle in cycles(edges):
             first = rules[cycle[0]]
             problems.append(f"{first.path} -> {label}: cycle {' -> '.join([*cycle, cycle[0]])}")
     return (None if problems else book), problems

@@ -107,19 +107,21 @@ def expand(names: Iterable[str], shared: dict[str, SharedFact]) -> list[Fact]:
     return ordered
 
 
-def cycles(shared: dict[str, SharedFact]) -> list[list[str]]:
-    """Each cycle among shared facts once, from its smallest name."""
-    found: set[tuple[str, ...]] = set()
+def cycles(edges: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """One cycle of each strongly connected part of the graph ``edges`` make, from its
+    smallest name, sorted: stable messages, and linear time whatever a rule pack holds
+    (listing every simple cycle is exponential on a dense graph)."""
+    import networkx as nx  # loaded with the rule pack only: start-up stays light
 
-    def walk(name: str, path: list[str]) -> None:
-        for need in shared[name].needs:
-            if need in path:
-                cycle = path[path.index(need) :]
-                start = cycle.index(min(cycle))
-                found.add(tuple(cycle[start:] + cycle[:start]))
-            elif need in shared:
-                walk(need, [*path, need])
-
-    for name in shared:
-        walk(name, [name])
-    return [list(c) for c in sorted(found)]
+    graph = nx.DiGraph(edges)
+    found = []
+    for part in nx.strongly_connected_components(graph):
+        start = min(part)
+        if len(part) == 1 and not graph.has_edge(start, start):
+            continue
+        # The shortest way back to the start inside the part (one search): a cycle through it.
+        inner = graph.subgraph(part)
+        to_start = nx.single_target_shortest_path(inner, start)
+        back = min((to_start[v] for v in inner.successors(start)), key=lambda p: (len(p), p))
+        found.append([start, *back[:-1]])
+    return sorted(found)

@@ -394,7 +394,7 @@ def parse_shared_facts(
             needs = tuple(sorted(fact.query.names & names))
             found[name] = SharedFact(fact, needs, f"{path} -> {name}")
     shared = {**earlier, **found}
-    for cycle in cycles(shared):
+    for cycle in cycles((name, need) for name, fact in shared.items() for need in fact.needs):
         where = shared[cycle[0]].where
         checker.problems.lines.append(f"{where}: cycle {' -> '.join([*cycle, cycle[0]])}")
     return shared, checker.problems.lines
