@@ -146,7 +146,12 @@ def test_a_runaway_query_ends_as_error_and_the_other_rules_run(tmp_path):
     report = analyze(BUNDLES / "healthy-v161", tmp_path / "rules")
     bomb_finding = report.finding("bomb")
     assert bomb_finding.status == "error"
-    assert "would hold more than 2000000 values" in bomb_finding.message
+    # The value budget stops it (a fraction of a second here); on a machine loaded enough
+    # the rule's time budget can come first: either way it ends as error, alone.
+    assert (
+        "would hold more than 2000000 values" in bomb_finding.message
+        or "it ran for more than" in bomb_finding.message
+    ), bomb_finding.message
     assert report.finding("fine").fired
 
 
