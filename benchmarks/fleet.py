@@ -1,6 +1,6 @@
 """Fleet analysis against a shell loop over the CLI, on one archive, on this machine (issue 14).
 
-    python benchmarks/fleet.py [--count 200] [--archive DIR] [--timeout 30] [--memory-limit 250MB]
+    python benchmarks/fleet.py [--count 200] [--archive DIR] [--timeout 10] [--memory-limit 250MB]
 
 The archive (fixtures/fleetarchive.py): ``count`` bundles from the fixture scenarios with
 variation, 5% broken or hostile, one that outlasts the timeout, one that needs more memory than
@@ -89,7 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--archive", type=Path, help="Reuse this archive instead of building one")
-    parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--memory-limit", default="250MB")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
