@@ -104,7 +104,7 @@ def _words(text: str) -> frozenset[str]:
 #: a key name holding one of these words names a secret ...
 _SECRET_WORDS = _words(
     "password passwd passphrase secret token apikey credential credentials dockerconfigjson "
-    "dockercfg privatekey"
+    "dockercfg privatekey signature sig"
 )
 #: ... or one of these pairs of words (api_key, AWS_SECRET_ACCESS_KEY, client-key-data, tls.key)
 _SECRET_PAIRS = frozenset(
