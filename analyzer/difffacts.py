@@ -28,8 +28,20 @@ _NOT_SPEC = frozenset({"apiVersion", "kind", "metadata", "status"})
 
 
 def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    try:
+        text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    except TypeError:  # keys of mixed types ({1: a, b: c}) cannot be sorted: as text
+        text = json.dumps(_text_keys(value), sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _text_keys(value: Any) -> Any:
+    # The bundle's YAML reader bounds the nesting, so this recursion is bounded too.
+    if isinstance(value, dict):
+        return {str(k): _text_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_keys(v) for v in value]
+    return value
 
 
 def _spec(item: dict[str, Any]) -> dict[str, Any]:
