@@ -151,3 +151,12 @@ def test_empty_file_is_no_acks(tmp_path):
     path = tmp_path / "e.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")
     assert load_acks(path) == ()
+
+
+def test_text_summary_marks_the_acknowledged_root_cause(capsys, tmp_path):
+    acks = _ack(
+        tmp_path, '- {rule: rke2-certificate-expired, reason: "rotation\\x1b[2J planned"}\n'
+    )
+    out = run(capsys, "analyze", BUNDLE, "-f", "text", "--ack", acks)[1]
+    assert "acknowledged: rotation [2J planned" in out
+    assert "\x1b" not in out
