@@ -9,19 +9,21 @@ from analyzer.errors import AnalyzerError
 
 #: "text" is the terminal summary (colour only when asked for)
 FORMATS = ("md", "html", "json", "text")
+#: for CI, not for people: `analyze -f junit` or `-o report.xml` (no golden per fixture)
+CI_FORMATS = ("junit",)
 #: what --explain writes
 EXPLAIN_FORMATS = ("text", "md", "json")
 #: what `rules graph` writes
 GRAPH_FORMATS = ("mermaid", "dot")
 
 #: other names a user types for a format (any case): -f markdown, -f txt
-ALIASES = {"markdown": "md", "htm": "html", "txt": "text"}
+ALIASES = {"markdown": "md", "htm": "html", "txt": "text", "xml": "junit"}
 
 
 def canonical(name: str) -> str | None:
     """The format ``name`` stands for (``Markdown`` -> ``md``), or None."""
     name = name.lower()
-    return ALIASES.get(name, name if name in FORMATS else None)
+    return ALIASES.get(name, name if name in (*FORMATS, *CI_FORMATS) else None)
 
 
 #: a file's extension -> the format written to it

@@ -67,6 +67,8 @@ class Finding:
     fixed_in: str | None = None
     #: skipped for want of input: how to collect it
     collect: str | None = None
+    #: fired but acknowledged (--ack): the reason; it does not count for --fail-on
+    acknowledged: str | None = None
 
     @property
     def fired(self) -> bool:
@@ -185,6 +187,8 @@ class Report:
     profile: dict[str, dict[str, float]] | None = None
     #: which rules judged the bundle: the pack's name and the sha256 of its rule files
     rule_pack: tuple[str, str] = ("", "")
+    #: with --ack: the ack entries that matched nothing or expired (None: no ack file)
+    ack_notes: tuple[str, ...] | None = None
     schema_version: str = SCHEMA_VERSION
 
     def finding(self, rule_id: str) -> Finding:
@@ -200,8 +204,10 @@ class Report:
 
 
 def exit_code(report: Report, fail_on: str) -> int:
-    """1 when a finding of ``fail_on``'s severity or worse fired, else 0 (``none``: 0)."""
+    """1 when a finding of ``fail_on``'s severity or worse fired and is not acknowledged,
+    else 0 (``none``: 0)."""
     if fail_on == "none":
         return 0
     threshold = severity_rank(fail_on)
-    return 1 if any(severity_rank(f.severity) <= threshold for f in report.fired) else 0
+    counted = (f for f in report.fired if f.acknowledged is None)
+    return 1 if any(severity_rank(f.severity) <= threshold for f in counted) else 0

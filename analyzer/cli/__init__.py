@@ -14,6 +14,7 @@ import click
 
 from analyzer.cli.analyze import analyze
 from analyzer.cli.common import echo
+from analyzer.cli.diff import diff
 from analyzer.cli.fleet import fleet
 from analyzer.cli.rules import rules
 from analyzer.console import InternalError
@@ -59,6 +60,7 @@ def cli(debug: bool) -> None:
 
 cli.add_command(analyze)
 cli.add_command(rules)
+cli.add_command(diff)
 cli.add_command(fleet)
 
 

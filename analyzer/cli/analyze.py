@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     "--format",
     "-f",
     "fmt",
-    metavar="[md|html|json|text]",
+    metavar="[md|html|json|text|junit]",
     callback=format_option,
-    help="Report format, any case; markdown and txt too (default: from --output's "
-    "extension; on a terminal the text summary, else md).",
+    help="Report format, any case; markdown and txt too; junit for CI (default: from "
+    "--output's extension, .xml is junit; on a terminal the text summary, else md).",
 )
 @click.option(
     "--output",
@@ -51,6 +51,13 @@ if TYPE_CHECKING:
     default="high",
     show_default=True,
     help="Exit 1 when a finding of this severity or worse fires.",
+)
+@click.option(
+    "--ack",
+    "ack_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML list of {rule, match, reason, until}: those findings stay in the report, "
+    "marked, and do not count for --fail-on until the date.",
 )
 @click.option(
     "--explain",
@@ -91,6 +98,7 @@ def analyze(
     rules_only: Path | None,
     disable: tuple[str, ...],
     fail_on: str,
+    ack_file: Path | None,
     explain_rule: str | None,
     no_redact: bool,
     with_profile: bool,
@@ -107,6 +115,10 @@ def analyze(
         fmt = output_format(output, fmt)
     else:
         fmt = fmt or ("text" if terminal else "md")
+    from analyzer.ack import apply_acks, load_acks
+
+    # Read (and checked) before the bundle: a typo in it is known at once.
+    acks = load_acks(ack_file) if ack_file is not None else None
     from analyzer.engine import analyze as run_analysis
     from analyzer.render import render
     from analyzer.render.terminal import TerminalProgress
@@ -125,6 +137,8 @@ def analyze(
     finally:
         if progress is not None:
             progress.close()
+    if acks is not None:
+        report = apply_acks(report, acks)
     colored = color == "always" or (color == "auto" and terminal and color_allowed())
     width = shutil.get_terminal_size().columns if terminal else 100
     text = render(report, fmt, color=colored, width=min(width, 120))

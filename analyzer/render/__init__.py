@@ -121,6 +121,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             else None
         ),
         **({"profile": report.profile} if report.profile is not None else {}),
+        **({"acks": {"notes": list(report.ack_notes)}} if report.ack_notes is not None else {}),
         "timeline": [
             {
                 "time": t.time,
@@ -163,6 +164,8 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
         "explains": list(finding.explains),
         "explained_by": list(finding.explained_by),
         "fixed_in": finding.fixed_in,
+        # Only where an --ack entry applies: reports without one stay as they were.
+        **({"acknowledged": finding.acknowledged} if finding.acknowledged is not None else {}),
     }
 
 
@@ -307,6 +310,10 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int = 100) -
         return render_text(report, color=color, width=width)
     if fmt == "json":
         return _json_text(to_dict(report)) + "\n"
+    if fmt == "junit":
+        from analyzer.render.junit import render_junit
+
+        return render_junit(report)
     if fmt == "md":
         env = markdown_environment(_loader())
         return env.get_template("report.md.j2").render(_context(report))

@@ -159,6 +159,8 @@ def _root(out: _Writer, root: Finding, by_id: dict[str, Finding]) -> None:
     out.lines.append("")
     out.item(f"{strip_controls(root.title)}  [{root.rule_id}]", "  ", root.severity, " " * 11)
     out.wrap(first_line(root.message), " " * 11)
+    if root.acknowledged is not None:
+        out.wrap(f"acknowledged: {strip_controls(root.acknowledged)}", " " * 11)
     if root.evidence:
         more = root.evidence_total - 1
         out.wrap(

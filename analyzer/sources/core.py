@@ -61,8 +61,10 @@ SOURCES: dict[str, RecordSource] = {
         "version of the group is read, the highest wins"
     ),
 }
+# A CRD's plural may hold hyphens (k8s.cni.cncf.io/network-attachment-definitions).
 KIND_KEY = re.compile(
-    r"^(?:(?P<group>[a-z0-9.-]+)/)?(?P<plural>[a-z0-9]+)(?:@(?P<ns>[a-z0-9.-]+))?$"
+    r"^(?:(?P<group>[a-z0-9.-]+)/)?(?P<plural>[a-z0-9]+(?:-[a-z0-9]+)*)"
+    r"(?:@(?P<ns>[a-z0-9.-]+))?$"
 )
 _API_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 _NAME_TIME = re.compile(r"_(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")

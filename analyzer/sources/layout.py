@@ -122,6 +122,12 @@ class Located:
         self._yaml_index()
         return self._namespaces
 
+    def object_kinds(self) -> list[str]:
+        """Every kind the bundle holds objects of, as ``Sources.kind`` keys, sorted (diff)."""
+        return sorted(
+            f"{group}/{plural}" if group else plural for group, plural in self._yaml_index()
+        )
+
     # -- node zips --------------------------------------------------------------------------------
     def node_roots(self) -> dict[str, str]:
         """node name -> path prefix of its files (``nodes/n.zip!/n/`` or ``nodes/n/``)."""
