@@ -17,7 +17,8 @@ CASES = [
     ),
     (
         "GET https://storage.googleapis.com/b/o.img?X-Goog-Algorithm=GOOG4-RSA-SHA256"
-        "&X-Goog-Signature=7f3a9c2e0b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a6 failed",
+        "&X-Goog-Signature=7f3a9c2e0b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a6"
+        " failed",
         "7f3a9c2e0b4d6f8a1c3e5b7d9f0a2c4e6b8d0f1a3c5e7b9d1f3a5c7e9b0d2f4a6",
     ),
     (
