@@ -57,6 +57,15 @@ _LABEL_NODE = "harvesterhci.io/node"
 _LABEL_JOB_TYPE = "harvesterhci.io/upgradeJobType"
 
 
+def _labels(item: Any) -> dict[str, Any]:
+    labels = dig(item, "metadata", "labels")
+    return labels if isinstance(labels, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _kind(src: Sources, key: str) -> list[dict[str, Any]]:
     # Jobs and pods help; a namespace whose objects were not collected only loses them.
     try:
@@ -83,7 +92,7 @@ def _inventory(src: Sources) -> _Inventory:
     pods: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for namespace in ("harvester-system", "cattle-system"):
         for pod in _kind(src, f"pods@{namespace}"):
-            labels = dig(pod, "metadata", "labels") or {}
+            labels = _labels(pod)
             job = labels.get("batch.kubernetes.io/job-name") or labels.get("job-name")
             if isinstance(job, str):
                 pods.setdefault((namespace, job), []).append(pod)
@@ -105,13 +114,13 @@ def _runs(src: Sources, name: str, inventory: _Inventory) -> list[dict[str, Any]
     pods, folders = inventory
     runs = []
     for job in _kind(src, "batch/jobs@harvester-system"):
-        labels = dig(job, "metadata", "labels") or {}
+        labels = _labels(job)
         if labels.get(_LABEL_UPGRADE) == name and labels.get(_LABEL_NODE):
             runs.append(
                 _run(job, "harvester-system", labels[_LABEL_NODE], labels.get(_LABEL_JOB_TYPE))
             )
     for job in _kind(src, "batch/jobs@cattle-system"):
-        labels = dig(job, "metadata", "labels") or {}
+        labels = _labels(job)
         if labels.get("upgrade.cattle.io/plan") == f"{name}-prepare":
             runs.append(_run(job, "cattle-system", labels.get("upgrade.cattle.io/node"), "prepare"))
     named = set()
@@ -155,7 +164,7 @@ def _run(job: dict[str, Any], namespace: str, node: Any, kind: Any) -> dict[str,
     failed = next(
         (
             c
-            for c in dig(job, "status", "conditions") or []
+            for c in _list(dig(job, "status", "conditions"))
             if isinstance(c, dict) and c.get("type") == "Failed" and c.get("status") == "True"
         ),
         None,
@@ -236,7 +245,7 @@ def build_upgrades(src: Sources) -> list[dict[str, Any]]:
     inventory = _inventory(src)
     records = []
     for upgrade in upgrades:
-        labels = dig(upgrade, "metadata", "labels") or {}
+        labels = _labels(upgrade)
         statuses = dig(upgrade, "status", "nodeStatuses")
         nodes = {
             str(node): {
@@ -273,7 +282,7 @@ def build_upgrades(src: Sources) -> list[dict[str, Any]]:
 
 
 def _is_latest(upgrade: dict[str, Any]) -> bool:
-    return dig(upgrade, "metadata", "labels", "harvesterhci.io/latestUpgrade") == "true"
+    return _labels(upgrade).get("harvesterhci.io/latestUpgrade") == "true"
 
 
 @source(
@@ -316,9 +325,9 @@ def build_upgrade_nodes(src: Sources) -> list[dict[str, Any]]:
                 "finished": upgrade["finished"],
             }
             where = src.cite(objects.get(str(upgrade["name"]))) or src.cite(upgrade)
-            # The node's own status line where its name can be a path segment.
+            # The node's own state line where its name can be a path segment.
             if node in upgrade["nodes"] and not any(c in node for c in ".[]="):
-                where = src.cite_field(where, f"status.nodeStatuses.{node}") or where
+                where = src.cite_field(where, f"status.nodeStatuses.{node}.state") or where
             assert where is not None
             excerpt = (
                 f"Upgrade {upgrade['name']} node {node}: {state or 'no state'}"
