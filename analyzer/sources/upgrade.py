@@ -97,14 +97,14 @@ def _inventory(src: Sources) -> _Inventory:
             if isinstance(job, str):
                 pods.setdefault((namespace, job), []).append(pod)
     folders: dict[str, list[str]] = {}
-    for path in src.bundle.files():
-        parts = path.split("/")
-        if (
-            len(parts) >= 4
-            and parts[0] == "logs"
-            and parts[1] in ("harvester-system", "cattle-system")
-        ):
-            folders.setdefault(f"{parts[1]}/{parts[2]}", []).append(path)
+    try:
+        logs = src.log_files("pod_logs")  # where the layout keeps them: <namespace>/<pod>/...
+    except SourceMissing:
+        logs = []
+    for logical, path in logs:
+        parts = logical.split("/")
+        if len(parts) >= 3 and parts[0] in ("harvester-system", "cattle-system"):
+            folders.setdefault(f"{parts[0]}/{parts[1]}", []).append(path)
     return pods, folders
 
 
