@@ -23,10 +23,13 @@ from analyzer.report import (
     RootCause,
     TimelineEntry,
     UpgradeAdvice,
+    UpgradeNode,
+    UpgradeProgress,
     severity_rank,
 )
 from analyzer.rulebook import RuleBook
 from analyzer.sources import SourceMissing, Sources
+from analyzer.sources.core import scalar_text
 from analyzer.versions import compare_versions, parse_version
 
 #: timeline entries kept: the latest ones, which lead up to the bundle
@@ -90,6 +93,7 @@ def assemble(
         collect_next=_collect_next(book, findings),
         upgrade=_upgrade(sources, book, findings),
         timeline=_timeline(sources, cited),
+        upgrade_progress=_upgrade_progress(sources),
     )
 
 
@@ -127,6 +131,45 @@ def _upgrade(sources: Sources, book: RuleBook, findings: list[Finding]) -> Upgra
     best = max(fixes, key=lambda v: parse_version(v) or parse_version("0"))
     every = sorted({rid for ids in fixes.values() for rid in ids})
     return UpgradeAdvice("Harvester", best, tuple(every))
+
+
+def _upgrade_progress(sources: Sources) -> UpgradeProgress | None:
+    """The upgrade the reports show: the one labelled latest, else the newest created.
+
+    Old Upgrade objects stay after they finish; the view is about the current one."""
+    try:
+        upgrades, nodes = sources.get("upgrades"), sources.get("upgrade_nodes")
+    except SourceMissing:  # no harvester-system objects, or unreadable (noted)
+        return None
+    if not upgrades:
+        return None
+    current = max(
+        upgrades, key=lambda u: (bool(u["latest"]), str(u["created"] or ""), str(u["name"]))
+    )
+    return UpgradeProgress(
+        name=str(current["name"]),
+        version=scalar_text(current["version"]),
+        previous_version=scalar_text(current["previous_version"]),
+        state=scalar_text(current["state"]),
+        phase=current["phase"],
+        created=scalar_text(current["created"]),
+        finished=bool(current["finished"]),
+        nodes=tuple(
+            UpgradeNode(
+                node=n["node"],
+                state=scalar_text(n["state"]),
+                since=n["since"],
+                since_from=n["since_from"],
+                message=scalar_text(n["message"]),
+                job=n["job"],
+                job_type=n["job_type"],
+                pod=n["pod"],
+                log=n["log"],
+            )
+            for n in nodes
+            if n["upgrade"] == current["name"]
+        ),
+    )
 
 
 def _timeline(sources: Sources, cited: list[tuple[Evidence, str]]) -> tuple[TimelineEntry, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from analyzer.report import BundleInfo, Evidence, Report
+from analyzer.report import BundleInfo, Evidence, Report, UpgradeProgress
 from analyzer.secrets import REDACTED, redact, redact_lines
 
 __all__ = ["REDACTED", "redact", "redact_lines", "redact_report"]
@@ -47,7 +47,38 @@ def redact_report(report: Report) -> Report:
             for c in report.collect_next
         ),
         bundle=_bundle(report.bundle, clean, maybe),
+        upgrade_progress=_progress(report.upgrade_progress, clean, maybe),
         redactions=total,
+    )
+
+
+def _progress(
+    progress: UpgradeProgress | None,
+    clean: Callable[[str], str],
+    maybe: Callable[[str | None], str | None],
+) -> UpgradeProgress | None:
+    """The upgrade view: names, states and messages all come from the bundle."""
+    if progress is None:
+        return None
+    return replace(
+        progress,
+        name=clean(progress.name),
+        version=maybe(progress.version),
+        previous_version=maybe(progress.previous_version),
+        state=maybe(progress.state),
+        nodes=tuple(
+            replace(
+                n,
+                node=clean(n.node),
+                state=maybe(n.state),
+                message=maybe(n.message),
+                job=maybe(n.job),
+                job_type=maybe(n.job_type),
+                pod=maybe(n.pod),
+                log=maybe(n.log),
+            )
+            for n in progress.nodes
+        ),
     )
 
 

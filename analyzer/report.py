@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from analyzer.versions import Version, parse_version
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 #: most severe first; the index is the rank
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -158,6 +158,37 @@ class UpgradeAdvice:
     fixes: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class UpgradeNode:
+    """One node's place in an upgrade: its phase, since when, and the job of that phase."""
+
+    node: str
+    state: str | None
+    since: str | None
+    #: what ``since`` was read from (job start, job completion ...): the Upgrade has no times
+    since_from: str | None
+    message: str | None
+    job: str | None
+    #: prepare, pre-drain, post-drain or single-node-upgrade
+    job_type: str | None
+    pod: str | None
+    log: str | None
+
+
+@dataclass(frozen=True)
+class UpgradeProgress:
+    """The bundle's current Harvester upgrade, node by node."""
+
+    name: str
+    version: str | None
+    previous_version: str | None
+    state: str | None
+    phase: str | None
+    created: str | None
+    finished: bool
+    nodes: tuple[UpgradeNode, ...]
+
+
 @dataclass(frozen=True, order=True)
 class TimelineEntry:
     """One dated line: a log line a finding cites, or a Warning event."""
@@ -181,6 +212,8 @@ class Report:
     collect_next: tuple[CollectHint, ...] = ()
     upgrade: UpgradeAdvice | None = None
     timeline: tuple[TimelineEntry, ...] = ()
+    #: the latest Upgrade object's progress; None when the bundle has none
+    upgrade_progress: UpgradeProgress | None = None
     #: secrets replaced by [REDACTED]; None when redaction was turned off
     redactions: int | None = None
     #: seconds per phase, source and rule, when profiling was asked for

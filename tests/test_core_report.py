@@ -20,7 +20,7 @@ def test_status_does_not_depend_on_severity(tmp_path, severity):
     finding = report.finding("gate")
     assert (finding.status, finding.severity, finding.fired) == ("fired", severity, True)
     document = json.loads(render(report, "json"))
-    assert document["schema_version"] == "2.0"
+    assert document["schema_version"] == "2.1"
     assert document["summary"]["statuses"]["fired"] == 1
     assert document["summary"]["worst_severity"] == severity
 

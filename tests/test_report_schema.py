@@ -26,7 +26,7 @@ def schema() -> dict:
 def test_json_report_matches_schema(scenario, schema, book):
     document = json.loads(render(analyze(make_form(scenario.name, "dir", None), book), "json"))
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "2.0"
+    assert document["schema_version"] == "2.1"
     for finding in document["findings"]:
         assert finding["severity"] == finding["severity"].lower()
 

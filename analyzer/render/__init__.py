@@ -36,6 +36,7 @@ from analyzer.render.markdown import (
 from analyzer.render.prose import prose_blocks
 from analyzer.render.summary import next_steps
 from analyzer.render.terminal import render_text
+from analyzer.render.upgradeview import lane as upgrade_lane
 from analyzer.report import SEVERITIES, STATUSES, VERSIONED, Finding, Report
 
 __all__ = [
@@ -120,6 +121,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             if report.upgrade
             else None
         ),
+        "upgrade_progress": _progress_dict(report),
         **({"profile": report.profile} if report.profile is not None else {}),
         **({"acks": {"notes": list(report.ack_notes)}} if report.ack_notes is not None else {}),
         "timeline": [
@@ -133,6 +135,16 @@ def to_dict(report: Report) -> dict[str, Any]:
             }
             for t in report.timeline
         ],
+    }
+
+
+def _progress_dict(report: Report) -> dict[str, Any] | None:
+    progress = report.upgrade_progress
+    if progress is None:
+        return None
+    return {
+        **{k: v for k, v in vars(progress).items() if k != "nodes"},
+        "nodes": [vars(n).copy() for n in progress.nodes],
     }
 
 
@@ -244,7 +256,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(html_text=html_text, highlight=highlight, link_target=link_target)
+    env.filters.update(
+        html_text=html_text, highlight=highlight, link_target=link_target, lane=upgrade_lane
+    )
     return env
 
 

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 from analyzer.render.escape import visible
 from analyzer.render.summary import first_line, next_steps
+from analyzer.render.upgradeview import node_line
 from analyzer.report import VERSIONED, Finding, Report
 
 #: ANSI SGR codes of the colours used (bright_white is 97, its background 107)
@@ -135,6 +136,18 @@ def render_text(report: Report, color: bool = False, width: int = 100) -> str:
             f"{sum(f.status == 'pass' for f in report.findings)} passed.",
             "  ",
         )
+    progress = report.upgrade_progress
+    if progress is not None:
+        heading = f"Upgrade {progress.name} to {progress.version or '?'}: " + (
+            progress.state or "state unknown"
+        )
+        out.heading(
+            strip_controls(heading) + (f" (phase: {progress.phase})" if progress.phase else "")
+        )
+        # One line per node, cut to the width: the reports hold the rest.
+        for node in progress.nodes:
+            line = "  " + strip_controls(node_line(node))
+            out.lines.append(line if len(line) <= out.width else line[: out.width - 1] + "…")
     steps = next_steps(report, roots)
     if steps:
         out.heading("Next steps")

@@ -348,12 +348,12 @@ class Sources(Located):
             nodes=tuple(
                 NodeInfo(
                     str(n["name"]),
-                    _text(n["ready"]),
-                    _text(n["kubelet_version"]),
-                    _text(n["os_image"]),
+                    scalar_text(n["ready"]),
+                    scalar_text(n["kubelet_version"]),
+                    scalar_text(n["os_image"]),
                     tuple(str(role) for role in n["roles"]),
                     bool(n["has_node_zip"]),
-                    _text(n["harvester_version"]),
+                    scalar_text(n["harvester_version"]),
                 )
                 for n in sorted(nodes, key=lambda n: str(n["name"]))
             ),
@@ -363,7 +363,7 @@ class Sources(Located):
         )
 
 
-def _text(value: Any) -> str | None:
+def scalar_text(value: Any) -> str | None:
     """A scalar as text; None for null and for a list or map where a scalar belongs."""
     return str(value) if isinstance(value, (str, int, float)) else None
 

@@ -1,4 +1,5 @@
-"""Workload sources: containers, Longhorn volumes, events, upgrades, and collection gaps.
+"""Workload sources: containers, Longhorn volumes, events, and collection gaps (upgrades:
+upgrade.py).
 
 Each joins what a rule would otherwise have to join itself: a crashed container with the
 ``.log.1`` that holds its crash output, a Longhorn volume with its replicas, its PVC and the
@@ -201,39 +202,6 @@ def build_events(src: Sources) -> list[dict[str, Any]]:
                 record, where.path, where.line, excerpt, iso(parse_rfc3339(str(last_seen or "")))
             )
         )
-    return records
-
-
-@source(
-    "upgrades",
-    "Harvester Upgrade objects: name, version, previous_version, state, latest, "
-    "created, nodes ({node: {state, message}}), conditions (by type)",
-)
-def build_upgrades(src: Sources) -> list[dict[str, Any]]:
-    _require_namespace(src, "harvester-system")
-    records = []
-    for upgrade in src.kind("harvesterhci.io/upgrades"):
-        labels = dig(upgrade, "metadata", "labels") or {}
-        nodes = {
-            str(node): {"state": dig(status, "state"), "message": dig(status, "message")}
-            for node, status in (dig(upgrade, "status", "nodeStatuses") or {}).items()
-        }
-        record = {
-            "name": dig(upgrade, "metadata", "name"),
-            "version": dig(upgrade, "spec", "version"),
-            "previous_version": dig(upgrade, "status", "previousVersion"),
-            "state": labels.get("harvesterhci.io/upgradeState"),
-            "latest": labels.get("harvesterhci.io/latestUpgrade") == "true",
-            "created": dig(upgrade, "metadata", "creationTimestamp"),
-            "nodes": nodes,
-            "conditions": _conditions(dig(upgrade, "status", "conditions")),
-        }
-        where = src.cite(upgrade)
-        excerpt = (
-            f"Upgrade {record['name']} to {record['version']}: state {record['state']}, "
-            + ", ".join(f"{n} {s['state']}" for n, s in sorted(nodes.items()))
-        )
-        records.append(src.remember(record, where.path, where.line, excerpt))
     return records
 
 
