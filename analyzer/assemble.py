@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from analyzer._version import __version__
-from analyzer.fold import fold
+from analyzer.fold import explained_counts, fold
 from analyzer.report import (
     CollectHint,
     Evidence,
@@ -64,10 +64,9 @@ def assemble(
     to collect next, the upgrade that fixes the most, and the timeline."""
     fired = {rid for rid, f in outcomes.items() if f.fired}
     graph = book.explains_graph()
-    # Ranking needs how much each finding explains, which only a fold tells: the first fold
-    # counts, the second orders every folded list (and the roots) by the full rank.
-    reach, _ = fold(graph, fired, functools.partial(_rank, book, {}))
-    rank = functools.partial(_rank, book, {rid: len(below) for rid, below in reach.items()})
+    # Ranking needs how much each finding explains: counted first, then every folded list
+    # (and the roots) is ordered by the full rank.
+    rank = functools.partial(_rank, book, explained_counts(graph, fired))
     explains, explained_by = fold(graph, fired, rank)
     findings = []
     for rule_id, finding in outcomes.items():
