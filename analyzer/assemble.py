@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from analyzer._version import __version__
-from analyzer.fold import fold
+from analyzer.fold import explained_counts, fold
 from analyzer.report import (
     CollectHint,
     Evidence,
@@ -65,11 +66,11 @@ def assemble(
     """The report of one analysis: each rule's outcome, folded into root causes, with what
     to collect next, the upgrade that fixes the most, and the timeline."""
     fired = {rid for rid, f in outcomes.items() if f.fired}
-    explains, explained_by = fold(
-        book.explains_graph(),
-        fired,
-        functools.partial(_rank, book),
-    )
+    graph = book.explains_graph()
+    # Ranking needs how much each finding explains: counted first, then every folded list
+    # (and the roots) is ordered by the full rank.
+    rank = functools.partial(_rank, book, explained_counts(graph, fired))
+    explains, explained_by = fold(graph, fired, rank)
     findings = []
     for rule_id, finding in outcomes.items():
         if rule_id in fired:
@@ -80,7 +81,7 @@ def assemble(
     findings.sort(key=Finding.sort_key)
     roots = sorted(
         (f for f in findings if f.fired and not f.explained_by),
-        key=lambda f: (severity_rank(f.severity), -len(f.explains), f.rule_id),
+        key=lambda f: rank(f.rule_id),
     )
     return Report(
         bundle=sources.bundle_info(),
@@ -208,5 +209,10 @@ def _timeline(sources: Sources, cited: list[tuple[Evidence, str]]) -> tuple[Time
     return tuple(sorted(entries.values())[-MAX_TIMELINE:])
 
 
-def _rank(book: RuleBook, rule_id: str) -> tuple[int, str]:
-    return (severity_rank(book.rules[rule_id].severity), rule_id)
+def _rank(book: RuleBook, explained: Mapping[str, int], rule_id: str) -> tuple[int, int, int, str]:
+    """The order of competing findings, first first: the one that explains more fired findings
+    (it sits deeper in the causal chain), then the more specific one (a rule that fires only
+    after the rules it ``requires`` fired narrows them down: more required rules ranks first),
+    then the more severe, then the rule id, so that the order never depends on input order."""
+    rule = book.rules[rule_id]
+    return (-explained.get(rule_id, 0), -len(rule.requires), severity_rank(rule.severity), rule_id)

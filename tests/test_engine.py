@@ -153,7 +153,9 @@ def test_default_evidence_is_what_the_true_leaves_read(tmp_path):
     assert evidence.path == "yamls/cluster/v1/nodes.yaml" and "hv-node3" in evidence.excerpt
 
 
-def test_symptoms_fold_transitively_and_roots_rank_by_severity_then_reach(tmp_path):
+def test_symptoms_fold_transitively_and_rank_by_reach_then_severity(tmp_path):
+    # docs/rule-format.md "How ranking works": what explains more comes first, even when
+    # less severe (the medium cause before the high loner, middle before the critical leaf).
     fire = 'when: "nodes"\nmessage: m\n'
     found = outcome(
         tmp_path,
@@ -166,8 +168,8 @@ def test_symptoms_fold_transitively_and_roots_rank_by_severity_then_reach(tmp_pa
     )
     report = found["_report"]
     assert [(rc.rule_id, rc.explains) for rc in report.root_causes] == [
+        ("cause", ("middle", "leaf")),
         ("loner", ()),
-        ("cause", ("leaf", "middle")),
     ]
     assert found["leaf"].explained_by == ("middle",)
     assert found["middle"].explains == ("leaf",)
