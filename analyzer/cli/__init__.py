@@ -15,6 +15,7 @@ import click
 from analyzer.cli.analyze import analyze
 from analyzer.cli.common import echo
 from analyzer.cli.rules import rules
+from analyzer.cli.serve import get, logs, serve
 from analyzer.console import InternalError
 from analyzer.errors import AnalyzerError, printable
 
@@ -58,6 +59,8 @@ def cli(debug: bool) -> None:
 
 cli.add_command(analyze)
 cli.add_command(rules)
+for _command in (serve, get, logs):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:

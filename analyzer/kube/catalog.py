@@ -1,0 +1,229 @@
+"""The kinds a bundle holds, as the Kubernetes API would list them, and their objects.
+
+Everything comes from what the bundle dumped: the group, version, plural and scope of a kind
+from where its file is (``yamls/cluster|namespaced/<ns>/<group>/<version>/<plural>.yaml``),
+its Kind from its objects. The objects are read by ``Sources.kind``, with the same guards and
+parse budgets as ``analyze``; nothing here opens a bundle path itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from analyzer.errors import AnalyzerError
+from analyzer.secrets import REDACTED
+from analyzer.sources import SourceMissing, Sources
+from analyzer.sources.core import api_version_rank
+
+#: (group, plural) -> (Kind, short names) of the kinds kubectl users name most; another
+#: kind takes its Kind from its objects and has no short name, as a CRD without any would
+WELL_KNOWN: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("", "pods"): ("Pod", ("po",)),
+    ("", "nodes"): ("Node", ("no",)),
+    ("", "namespaces"): ("Namespace", ("ns",)),
+    ("", "services"): ("Service", ("svc",)),
+    ("", "events"): ("Event", ("ev",)),
+    ("", "configmaps"): ("ConfigMap", ("cm",)),
+    ("", "secrets"): ("Secret", ()),
+    ("", "serviceaccounts"): ("ServiceAccount", ("sa",)),
+    ("", "endpoints"): ("Endpoints", ("ep",)),
+    ("", "persistentvolumeclaims"): ("PersistentVolumeClaim", ("pvc",)),
+    ("", "persistentvolumes"): ("PersistentVolume", ("pv",)),
+    ("", "replicationcontrollers"): ("ReplicationController", ("rc",)),
+    ("", "resourcequotas"): ("ResourceQuota", ("quota",)),
+    ("", "limitranges"): ("LimitRange", ("limits",)),
+    ("apps", "deployments"): ("Deployment", ("deploy",)),
+    ("apps", "daemonsets"): ("DaemonSet", ("ds",)),
+    ("apps", "statefulsets"): ("StatefulSet", ("sts",)),
+    ("apps", "replicasets"): ("ReplicaSet", ("rs",)),
+    ("batch", "jobs"): ("Job", ()),
+    ("batch", "cronjobs"): ("CronJob", ("cj",)),
+    ("networking.k8s.io", "ingresses"): ("Ingress", ("ing",)),
+    ("storage.k8s.io", "storageclasses"): ("StorageClass", ("sc",)),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): (
+        "CustomResourceDefinition",
+        ("crd", "crds"),
+    ),
+    ("kubevirt.io", "virtualmachines"): ("VirtualMachine", ("vm", "vms")),
+    ("kubevirt.io", "virtualmachineinstances"): ("VirtualMachineInstance", ("vmi", "vmis")),
+    ("kubevirt.io", "virtualmachineinstancemigrations"): (
+        "VirtualMachineInstanceMigration",
+        ("vmim",),
+    ),
+    ("longhorn.io", "volumes"): ("Volume", ("lhv",)),
+    ("longhorn.io", "replicas"): ("Replica", ("lhr",)),
+    ("longhorn.io", "engines"): ("Engine", ("lhe",)),
+    ("longhorn.io", "nodes"): ("Node", ("lhn",)),
+    ("longhorn.io", "settings"): ("Setting", ("lhs",)),
+    ("longhorn.io", "backups"): ("Backup", ("lhb",)),
+    ("harvesterhci.io", "settings"): ("Setting", ()),
+    ("management.cattle.io", "settings"): ("Setting", ()),
+}
+
+
+class NotFound(AnalyzerError):
+    """A kind or an object the bundle does not hold (the API's 404)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One kind as discovery lists it."""
+
+    group: str
+    versions: tuple[str, ...]  # preferred first
+    plural: str
+    kind: str
+    namespaced: bool
+    short_names: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        """The ``Sources.kind`` key: ``plural`` or ``group/plural``."""
+        return f"{self.group}/{self.plural}" if self.group else self.plural
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    def api_resource(self) -> dict[str, Any]:
+        """The APIResource entry of an APIResourceList."""
+        entry: dict[str, Any] = {
+            "name": self.plural,
+            "singularName": self.singular,
+            "namespaced": self.namespaced,
+            "kind": self.kind,
+            "verbs": ["get", "list"],
+        }
+        if self.short_names:
+            entry["shortNames"] = list(self.short_names)
+        return entry
+
+
+def text(value: Any) -> str:
+    """A scalar as the API would print it; "" for null, lists and maps."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, (str, int, float)) else ""
+
+
+def meta(obj: dict[str, Any], field: str) -> str:
+    """``metadata.<field>`` of an object as text ("" when absent or not a scalar)."""
+    metadata = obj.get("metadata")
+    return text(metadata.get(field)) if isinstance(metadata, dict) else ""
+
+
+class Catalog:
+    """The kinds of one bundle and their objects."""
+
+    def __init__(self, sources: Sources, *, redact: bool = True) -> None:
+        self.sources = sources
+        self.redact = redact
+        found: dict[tuple[str, str], tuple[set[str], bool]] = {}
+        for (group, plural), dumps in sorted(sources.dumped().items()):
+            versions = {version for _, version, _ in dumps}
+            found[(group, plural)] = (versions, any(ns is not None for ns, _, _ in dumps))
+        self.resources: list[Resource] = []
+        for (group, plural), (versions, namespaced) in found.items():
+            kind, shorts = WELL_KNOWN.get((group, plural), ("", ()))
+            self.resources.append(
+                Resource(
+                    group,
+                    tuple(sorted(versions, key=api_version_rank, reverse=True)),
+                    plural,
+                    kind or self._kind_of(group, plural),
+                    namespaced,
+                    shorts,
+                )
+            )
+
+    def _kind_of(self, group: str, plural: str) -> str:
+        """The Kind of an unknown kind: its first object's, else guessed from the plural."""
+        for obj in self.objects_or_none(f"{group}/{plural}" if group else plural):
+            kind = obj.get("kind")
+            if isinstance(kind, str) and kind.isidentifier():
+                return kind
+        singular = plural[:-3] + "y" if plural.endswith("ies") else plural.removesuffix("s")
+        return singular[:1].upper() + singular[1:]
+
+    def objects_or_none(self, key: str) -> list[dict[str, Any]]:
+        try:
+            return [o for o in self.sources.kind(key) if isinstance(o, dict)]
+        except SourceMissing:  # unreadable: noted by the sources, served as empty
+            return []
+
+    # -- naming ----------------------------------------------------------------------------------
+    def groups(self) -> dict[str, tuple[str, ...]]:
+        """API group -> its versions, preferred first ("" is the core group)."""
+        versions: dict[str, set[str]] = {}
+        for res in self.resources:
+            versions.setdefault(res.group, set()).update(res.versions)
+        return {
+            g: tuple(sorted(v, key=api_version_rank, reverse=True))
+            for g, v in sorted(versions.items())
+        }
+
+    def in_version(self, group: str, version: str) -> list[Resource]:
+        return [r for r in self.resources if r.group == group and version in r.versions]
+
+    def resource(self, group: str, version: str, plural: str) -> Resource:
+        for res in self.in_version(group, version):
+            if res.plural == plural:
+                return res
+        raise NotFound(f'the server could not find the requested resource "{plural}"')
+
+    def resolve(self, name: str) -> Resource:
+        """A kind as a user names it: plural, singular, short name or Kind, optionally
+        ``.group`` (``vmi``, ``pods``, ``Setting.harvesterhci.io``, ``volumes.longhorn.io``)."""
+        lowered = name.lower()
+        matches = []
+        for res in self.resources:
+            names = {res.plural, res.singular, *res.short_names}
+            if lowered in names or any(lowered == f"{n}.{res.group}" for n in names):
+                matches.append(res)
+        # The core group wins a bare name, as with kubectl (nodes, not longhorn.io nodes).
+        core = [r for r in matches if r.group == ""]
+        if core and "." not in lowered:
+            return core[0]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise NotFound(f'the bundle holds no resource type "{name}"')
+        options = ", ".join(f"{r.plural}.{r.group}" for r in matches)
+        raise NotFound(f'"{name}" is ambiguous: name one of {options}')
+
+    # -- objects ---------------------------------------------------------------------------------
+    def objects(self, res: Resource, namespace: str | None = None) -> list[dict[str, Any]]:
+        """The objects of a kind, in one namespace or all, sorted by namespace and name."""
+        found = [
+            o
+            for o in self.objects_or_none(res.key)
+            if namespace is None or meta(o, "namespace") == namespace
+        ]
+        found.sort(key=lambda o: (meta(o, "namespace"), meta(o, "name")))
+        hide = self.redact and (res.group, res.plural) == ("", "secrets")
+        return [_hidden(_complete(o, res)) if hide else _complete(o, res) for o in found]
+
+    def get(self, res: Resource, namespace: str | None, name: str) -> dict[str, Any]:
+        for obj in self.objects(res, namespace if res.namespaced else None):
+            if meta(obj, "name") == name:
+                return obj
+        raise NotFound(f'{res.plural}{"." + res.group if res.group else ""} "{name}" not found')
+
+
+def _complete(obj: dict[str, Any], res: Resource) -> dict[str, Any]:
+    """The object with its apiVersion and kind, which list items of old dumps lack."""
+    if isinstance(obj.get("kind"), str) and isinstance(obj.get("apiVersion"), str):
+        return obj
+    version = f"{res.group}/{res.versions[0]}" if res.group else res.versions[0]
+    return {"apiVersion": version, "kind": res.kind, **obj}
+
+
+def _hidden(secret: dict[str, Any]) -> dict[str, Any]:
+    """A Secret with the values of its data replaced: the one kind that holds secrets by
+    design (support-bundle-kit leaves them out; a bundle made otherwise may not)."""
+    shown = dict(secret)
+    for key in ("data", "stringData"):
+        if isinstance(shown.get(key), dict):
+            shown[key] = dict.fromkeys(shown[key], REDACTED)
+    return shown
