@@ -3,11 +3,13 @@ and a quick look at its objects and logs without a server (the same code: analyz
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import os
 import shlex
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,11 +203,25 @@ def logs(
                     )
                 container = names[0]
             path = kube_logs.pod_log(sources, namespace, target, container, previous)
-        out = click.get_binary_stream("stdout")
-        for chunk in kube_logs.stream(sources, path, tail):
-            out.write(chunk)
-        out.flush()
+        chunks = kube_logs.stream(sources, path, tail)
+        if sys.stdout.isatty():
+            # A bundle's log may hold escape sequences: a terminal is shown them escaped.
+            for text in _printable(chunks):
+                echo(text, nl=False)
+            return 0
+        # Piped, the log's bytes as they are: a log is not always UTF-8.
+        sys.stdout.flush()
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
     return 0
+
+
+def _printable(chunks: Iterator[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    for chunk in chunks:
+        lines = decoder.decode(chunk).split("\n")
+        yield "\n".join("\t".join(map(printable, line.split("\t"))) for line in lines)
 
 
 def _pod_namespace(api: BundleApi, pod: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from analyzer.kube import logs, tables
-from analyzer.kube.catalog import Catalog, NotFound, Resource, meta
+from analyzer.kube.catalog import Catalog, NotFound, Resource, Unreadable, meta
 from analyzer.kube.select import SelectorError, selected
 from analyzer.sources import SourceMissing
 
@@ -82,6 +82,8 @@ class BundleApi:
             return status(404, str(exc))
         except SelectorError as exc:
             return status(400, str(exc))
+        except Unreadable as exc:
+            return status(500, str(exc))
 
     def _route(self, parts: list[str], query: dict[str, str], accept: str) -> Reply:
         if parts == ["version"]:

@@ -66,6 +66,11 @@ class NotFound(AnalyzerError):
     """A kind or an object the bundle does not hold (the API's 404)."""
 
 
+class Unreadable(AnalyzerError):
+    """A kind whose dump could not be read (too large, not YAML): the reason, not a list that
+    would look empty."""
+
+
 @dataclass(frozen=True)
 class Resource:
     """One kind as discovery lists it."""
@@ -139,18 +144,16 @@ class Catalog:
 
     def _kind_of(self, group: str, plural: str) -> str:
         """The Kind of an unknown kind: its first object's, else guessed from the plural."""
-        for obj in self.objects_or_none(f"{group}/{plural}" if group else plural):
-            kind = obj.get("kind")
+        try:
+            first = self.sources.kind(f"{group}/{plural}" if group else plural)[:1]
+        except SourceMissing:  # unreadable: noted by the sources; a list request says why
+            first = []
+        for obj in first:
+            kind = obj.get("kind") if isinstance(obj, dict) else None
             if isinstance(kind, str) and kind.isidentifier():
                 return kind
         singular = plural[:-3] + "y" if plural.endswith("ies") else plural.removesuffix("s")
         return singular[:1].upper() + singular[1:]
-
-    def objects_or_none(self, key: str) -> list[dict[str, Any]]:
-        try:
-            return [o for o in self.sources.kind(key) if isinstance(o, dict)]
-        except SourceMissing:  # unreadable: noted by the sources, served as empty
-            return []
 
     # -- naming ----------------------------------------------------------------------------------
     def groups(self) -> dict[str, tuple[str, ...]]:
@@ -195,10 +198,16 @@ class Catalog:
     # -- objects ---------------------------------------------------------------------------------
     def objects(self, res: Resource, namespace: str | None = None) -> list[dict[str, Any]]:
         """The objects of a kind, in one namespace or all, sorted by namespace and name."""
+        try:
+            every = self.sources.kind(res.key)
+        except SourceMissing as exc:
+            raise Unreadable(
+                f"could not read {res.plural} from the bundle, because {exc}"
+            ) from None
         found = [
             o
-            for o in self.objects_or_none(res.key)
-            if namespace is None or meta(o, "namespace") == namespace
+            for o in every
+            if isinstance(o, dict) and (namespace is None or meta(o, "namespace") == namespace)
         ]
         found.sort(key=lambda o: (meta(o, "namespace"), meta(o, "name")))
         hide = self.redact and (res.group, res.plural) == ("", "secrets")
