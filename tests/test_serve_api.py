@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.cli import main
-from analyzer.kube.api import BundleApi, Reply
+from analyzer.kube.api import BundleApi, Reply, as_served
 from analyzer.kube.catalog import Catalog
 from analyzer.kube.select import SelectorError, label_selector
 from analyzer.kube.server import _Server
@@ -248,3 +248,16 @@ def test_secrets_are_redacted_unless_asked(tmp_path: Path) -> None:
         }
     with api_of(bundle, redact=False) as api:
         assert get(api, "/api/v1/namespaces/default/secrets/s")[1]["data"] == {"token": "c2VjcmV0"}
+
+
+def test_numbers_dumped_in_exponent_form_are_served_as_integers() -> None:
+    dumped = {
+        "spec": {"priority": "2e+09", "containers": [{"args": ["x1e+09"]}]},
+        "status": {"images": [{"sizeBytes": 1.194914199e09}], "ratio": 0.5, "big": "1e+400"},
+        "metadata": {"labels": {"v": "1e+09"}, "annotations": {"a": "3e+00"}},
+    }
+    assert as_served(dumped) == {
+        "spec": {"priority": 2000000000, "containers": [{"args": ["x1e+09"]}]},
+        "status": {"images": [{"sizeBytes": 1194914199}], "ratio": 0.5, "big": "1e+400"},
+        "metadata": {"labels": {"v": "1e+09"}, "annotations": {"a": "3e+00"}},
+    }

@@ -160,6 +160,9 @@ def _as_list(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _dump(value: Any, fmt: str) -> str:
+    from analyzer.kube.api import as_served
+
+    value = as_served(value)  # as kubectl prints it from the server
     if fmt == "json":
         return json.dumps(value, indent=4, ensure_ascii=False, default=str) + "\n"
     import yaml

@@ -9,6 +9,7 @@ are Kubernetes ``Status`` objects, as the API server sends them. The HTTP side i
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from analyzer.sources import SourceMissing
 
 JSON = "application/json"
 _VERSION = re.compile(r"v?(\d+)\.(\d+)")
+_EXPONENT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+_STRING_MAPS = frozenset(("labels", "annotations", "data", "stringData", "binaryData"))
 _REASONS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 500: "InternalError"}
 #: the methods that would change something; the bundle is a snapshot
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -52,10 +55,32 @@ def status(code: int, message: str) -> Reply:
     return Reply(code, JSON, json.dumps(body).encode())
 
 
+def as_served(value: Any, key: str = "") -> Any:
+    """``value`` with the numbers a dump through JSON wrote in exponent form as integers:
+    an image's sizeBytes as 1.194914199e+09 (read as a float) or a pod's priority as 2e+09
+    (a string to YAML 1.1, which the readers follow); kubectl refuses both where the API has
+    an int64. Maps of strings (labels, annotations, a ConfigMap's data) are left as they are."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, str) and _EXPONENT.match(value) and key not in _STRING_MAPS:
+        number = float(value)
+        if not math.isfinite(number):
+            return value
+        return int(number) if number.is_integer() and abs(number) < 2**63 else number
+    if isinstance(value, dict):
+        if key in _STRING_MAPS:
+            return value
+        return {k: as_served(v, k if isinstance(k, str) else "") for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_served(v, key) for v in value]
+    return value
+
+
 def encode(value: Any) -> Reply:
     try:
         # NaN is no JSON; a bundle's YAML may hold .nan, which kubectl could not decode.
-        return Reply(200, JSON, json.dumps(value, allow_nan=False, default=str).encode())
+        text = json.dumps(as_served(value), allow_nan=False, default=str)
+        return Reply(200, JSON, text.encode())
     except ValueError as exc:
         return status(500, f"the bundle's object cannot be encoded as JSON: {exc}")
 

@@ -124,23 +124,29 @@ class Catalog:
     def __init__(self, sources: Sources, *, redact: bool = True) -> None:
         self.sources = sources
         self.redact = redact
-        found: dict[tuple[str, str], tuple[set[str], bool]] = {}
+        #: (group, plural) -> (versions, preferred first; namespaced)
+        self._found: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
         for (group, plural), dumps in sorted(sources.dumped().items()):
-            versions = {version for _, version, _ in dumps}
-            found[(group, plural)] = (versions, any(ns is not None for ns, _, _ in dumps))
-        self.resources: list[Resource] = []
-        for (group, plural), (versions, namespaced) in found.items():
-            kind, shorts = WELL_KNOWN.get((group, plural), ("", ()))
-            self.resources.append(
-                Resource(
-                    group,
-                    tuple(sorted(versions, key=api_version_rank, reverse=True)),
-                    plural,
-                    kind or self._kind_of(group, plural),
-                    namespaced,
-                    shorts,
-                )
+            versions = sorted({v for _, v, _ in dumps}, key=api_version_rank, reverse=True)
+            namespaced = any(ns is not None for ns, _, _ in dumps)
+            self._found[(group, plural)] = (tuple(versions), namespaced)
+        self._made: dict[tuple[str, str], Resource] = {}
+
+    def _make(self, key: tuple[str, str]) -> Resource:
+        # Built on first use: the Kind of a kind not in WELL_KNOWN costs reading its objects,
+        # which `get pods` need not pay for the other 150 kinds of a bundle.
+        if key not in self._made:
+            kind, shorts = WELL_KNOWN.get(key, ("", ()))
+            versions, namespaced = self._found[key]
+            self._made[key] = Resource(
+                key[0], versions, key[1], kind or self._kind_of(*key), namespaced, shorts
             )
+        return self._made[key]
+
+    @property
+    def resources(self) -> list[Resource]:
+        """Every kind of the bundle, by group and plural."""
+        return [self._make(key) for key in self._found]
 
     def _kind_of(self, group: str, plural: str) -> str:
         """The Kind of an unknown kind: its first object's, else guessed from the plural."""
@@ -159,40 +165,55 @@ class Catalog:
     def groups(self) -> dict[str, tuple[str, ...]]:
         """API group -> its versions, preferred first ("" is the core group)."""
         versions: dict[str, set[str]] = {}
-        for res in self.resources:
-            versions.setdefault(res.group, set()).update(res.versions)
+        for (group, _), (found, _) in self._found.items():
+            versions.setdefault(group, set()).update(found)
         return {
             g: tuple(sorted(v, key=api_version_rank, reverse=True))
             for g, v in sorted(versions.items())
         }
 
     def in_version(self, group: str, version: str) -> list[Resource]:
-        return [r for r in self.resources if r.group == group and version in r.versions]
+        return [
+            self._make(key)
+            for key, (versions, _) in self._found.items()
+            if key[0] == group and version in versions
+        ]
 
     def resource(self, group: str, version: str, plural: str) -> Resource:
-        for res in self.in_version(group, version):
-            if res.plural == plural:
-                return res
-        raise NotFound(f'the server could not find the requested resource "{plural}"')
+        found = self._found.get((group, plural))
+        if found is None or version not in found[0]:
+            raise NotFound(f'the server could not find the requested resource "{plural}"')
+        return self._make((group, plural))
+
+    def _names(self, key: tuple[str, str], every: bool) -> set[str]:
+        known = WELL_KNOWN.get(key)
+        names = {key[1], *(known[1] if known else ())}
+        if known or every:
+            names.add(known[0].lower() if known else self._make(key).singular)
+        return names
 
     def resolve(self, name: str) -> Resource:
         """A kind as a user names it: plural, singular, short name or Kind, optionally
-        ``.group`` (``vmi``, ``pods``, ``Setting.harvesterhci.io``, ``volumes.longhorn.io``)."""
+        ``.group`` (``vmi``, ``pods``, ``Setting.harvesterhci.io``, ``volumes.longhorn.io``).
+        Plurals and the known names are tried first, the Kinds of other kinds only then."""
         lowered = name.lower()
-        matches = []
-        for res in self.resources:
-            names = {res.plural, res.singular, *res.short_names}
-            if lowered in names or any(lowered == f"{n}.{res.group}" for n in names):
-                matches.append(res)
+        for every in (False, True):
+            matches = [
+                key
+                for key in self._found
+                if any(lowered in (n, f"{n}.{key[0]}") for n in self._names(key, every))
+            ]
+            if matches:
+                break
         # The core group wins a bare name, as with kubectl (nodes, not longhorn.io nodes).
-        core = [r for r in matches if r.group == ""]
+        core = [key for key in matches if key[0] == ""]
         if core and "." not in lowered:
-            return core[0]
+            return self._make(core[0])
         if len(matches) == 1:
-            return matches[0]
+            return self._make(matches[0])
         if not matches:
             raise NotFound(f'the bundle holds no resource type "{name}"')
-        options = ", ".join(f"{r.plural}.{r.group}" for r in matches)
+        options = ", ".join(f"{plural}.{group}" for group, plural in matches)
         raise NotFound(f'"{name}" is ambiguous: name one of {options}')
 
     # -- objects ---------------------------------------------------------------------------------
