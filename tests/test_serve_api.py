@@ -59,6 +59,7 @@ def test_discovery_lists_what_the_bundle_holds() -> None:
             "kind": "Pod",
             "verbs": ["get", "list"],
             "shortNames": ["po"],
+            "categories": ["all"],
         }
         nodes = next(r for r in core["resources"] if r["name"] == "nodes")
         assert nodes["namespaced"] is False
@@ -217,7 +218,9 @@ def test_get_command_prints_like_kubectl(capsys) -> None:
         )
         == 0
     )
-    assert capsys.readouterr().out == "pods/harvester-webhook-5b7c9d8f6-q4w7e\n"
+    assert capsys.readouterr().out == "pod/harvester-webhook-5b7c9d8f6-q4w7e\n"
+    assert main(["get", str(KUBE_VIP), "settings.harvesterhci.io", "-o", "name"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "setting.harvesterhci.io/server-version"
     assert main(["get", str(KUBE_VIP), "widgets"]) == 2
     assert_one_line_error(capsys.readouterr().err, "widgets")
 
@@ -261,3 +264,16 @@ def test_numbers_dumped_in_exponent_form_are_served_as_integers() -> None:
         "status": {"images": [{"sizeBytes": 1194914199}], "ratio": 0.5, "big": "1e+400"},
         "metadata": {"labels": {"v": "1e+09"}, "annotations": {"a": "3e+00"}},
     }
+
+
+def test_a_busy_port_is_a_one_line_error_and_leaves_nothing(capsys, private_tmpdir: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", str(KUBE_VIP), "--port", str(port)]) == 2
+    captured = capsys.readouterr()
+    assert_one_line_error(captured.err, f"cannot listen on 127.0.0.1:{port}")
+    assert captured.out == "" and list(private_tmpdir.iterdir()) == []

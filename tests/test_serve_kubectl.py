@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from fixtures.goldens import BUNDLES
+from tests.conftest import make_form
 from tests.serve_helpers import PROJECT, Served, needs_kubectl, serving, wait_for
 
 pytestmark = needs_kubectl
@@ -146,14 +147,21 @@ def test_kinds_of_another_bundle_vms_and_volumes(tmp_path: Path) -> None:
             line.split()[:2] == ["virtualmachineinstances", "vmi,vmis"]
             for line in resources.splitlines()
         )
+        every = served.kubectl("get", "all", "-A", "-o", "name").stdout.split()
+        assert "pod/kube-vip-hv-node1" in every
         events = served.kubectl("get", "events", "-A").stdout
         assert "FailedAttachVolume" in events
 
 
-def test_ctrl_c_stops_cleanly_and_leaves_nothing(private_tmpdir: Path) -> None:
-    """Without --kubeconfig: a temporary one, printed as an export line, removed on Ctrl-C."""
+@pytest.mark.parametrize("form", ["dir", "zip"])
+def test_ctrl_c_stops_cleanly_and_leaves_nothing(
+    form: str, private_tmpdir: Path, tmp_path: Path
+) -> None:
+    """Without --kubeconfig: a temporary one, printed as an export line, removed on Ctrl-C;
+    a zipped bundle's private folder (its node zips are copied there) is removed too."""
+    bundle = make_form(KUBE_VIP.name, form, tmp_path / "packed")
     process = subprocess.Popen(
-        [sys.executable, "-m", "analyzer", "serve", str(KUBE_VIP)],
+        [sys.executable, "-m", "analyzer", "serve", str(bundle)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -167,6 +175,8 @@ def test_ctrl_c_stops_cleanly_and_leaves_nothing(private_tmpdir: Path) -> None:
         assert kubeconfig.is_relative_to(private_tmpdir)
         served = Served(process, kubeconfig, private_tmpdir / "home")
         assert "hv-node1" in served.kubectl("get", "nodes").stdout
+        during = [p.name for p in private_tmpdir.iterdir()]
+        assert any(name.startswith("bundle-analyzer-serve-") for name in during), during
         code, _, err = served.stop(signal.SIGINT)
     finally:
         if process.poll() is None:

@@ -126,6 +126,7 @@ def get(
 ) -> int:
     """Print objects of KIND (pods, no, vmi, volumes.longhorn.io ...) from BUNDLE, as
     `kubectl get` does against `serve`."""
+    from analyzer.kube.catalog import meta
     from analyzer.kube.tables import text_table
 
     with _api(bundle, not no_redact) as api:
@@ -139,9 +140,9 @@ def get(
             shown: Any = objects[0] if name is not None else _as_list(objects)
             echo(_dump(shown, output), nl=False)
         elif output == "name":
+            prefix = f"{res.singular}.{res.group}" if res.group else res.singular
             for obj in objects:
-                prefix = f"{res.plural}.{res.group}" if res.group else res.plural
-                echo(f"{prefix}/{obj['metadata']['name']}")
+                echo(f"{prefix}/{meta(obj, 'name')}")
         elif objects:
             wide = output == "wide"
             echo(

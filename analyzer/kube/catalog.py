@@ -62,6 +62,14 @@ WELL_KNOWN: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 }
 
 
+#: the kinds `kubectl get all` lists (the API server's "all" category)
+CATEGORY_ALL = frozenset(
+    [("", "pods"), ("", "services"), ("", "replicationcontrollers")]
+    + [("apps", p) for p in ("deployments", "daemonsets", "statefulsets", "replicasets")]
+    + [("batch", "jobs"), ("batch", "cronjobs")]
+)
+
+
 class NotFound(AnalyzerError):
     """A kind or an object the bundle does not hold (the API's 404)."""
 
@@ -102,6 +110,8 @@ class Resource:
         }
         if self.short_names:
             entry["shortNames"] = list(self.short_names)
+        if (self.group, self.plural) in CATEGORY_ALL:
+            entry["categories"] = ["all"]
         return entry
 
 

@@ -105,12 +105,8 @@ def _roles(node: Object) -> str:
     metadata = node.get("metadata")
     labels = metadata.get("labels") if isinstance(metadata, dict) else None
     prefix = "node-role.kubernetes.io/"
-    roles = (
-        sorted(str(k)[len(prefix) :] for k in (labels or {}) if str(k).startswith(prefix))
-        if isinstance(labels, dict)
-        else []
-    )
-    return ",".join(roles) or "<none>"
+    keys = [str(k) for k in labels] if isinstance(labels, dict) else []
+    return ",".join(sorted(k[len(prefix) :] for k in keys if k.startswith(prefix))) or "<none>"
 
 
 def _address(node: Object, kind: str) -> str:
