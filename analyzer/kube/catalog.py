@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzer.errors import AnalyzerError
+from analyzer.kube.crds import CrdFacts, PrinterColumn, crd_facts
 from analyzer.secrets import REDACTED
 from analyzer.sources import SourceMissing, Sources
 from analyzer.sources.core import api_version_rank
@@ -62,6 +63,7 @@ WELL_KNOWN: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
 }
 
 
+_CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
 #: the kinds `kubectl get all` lists (the API server's "all" category)
 CATEGORY_ALL = frozenset(
     [("", "pods"), ("", "services"), ("", "replicationcontrollers")]
@@ -89,6 +91,8 @@ class Resource:
     kind: str
     namespaced: bool
     short_names: tuple[str, ...]
+    #: the printer columns its CRD declares, if the bundle holds it
+    printer: tuple[PrinterColumn, ...] = ()
 
     @property
     def key(self) -> str:
@@ -141,17 +145,35 @@ class Catalog:
             namespaced = any(ns is not None for ns, _, _ in dumps)
             self._found[(group, plural)] = (tuple(versions), namespaced)
         self._made: dict[tuple[str, str], Resource] = {}
+        self._crd_facts: dict[tuple[str, str], CrdFacts] | None = None
 
     def _make(self, key: tuple[str, str]) -> Resource:
         # Built on first use: the Kind of a kind not in WELL_KNOWN costs reading its objects,
         # which `get pods` need not pay for the other 150 kinds of a bundle.
         if key not in self._made:
             kind, shorts = WELL_KNOWN.get(key, ("", ()))
+            crd = self._crds().get(key) if key[0] else None
             versions, namespaced = self._found[key]
             self._made[key] = Resource(
-                key[0], versions, key[1], kind or self._kind_of(*key), namespaced, shorts
+                key[0],
+                versions,
+                key[1],
+                (crd.kind if crd else kind) or self._kind_of(*key),
+                namespaced,
+                (crd.short_names if crd else ()) or shorts,
+                crd.columns if crd else (),
             )
         return self._made[key]
+
+    def _crds(self) -> dict[tuple[str, str], CrdFacts]:
+        """The bundle's CRDs' facts; none when it has no CRD dump or it cannot be read."""
+        if self._crd_facts is None:
+            try:
+                crds = self.sources.kind("/".join(_CRDS)) if _CRDS in self._found else []
+            except SourceMissing:  # noted by the sources; the kinds are named from objects
+                crds = []
+            self._crd_facts = crd_facts([c for c in crds if isinstance(c, dict)])
+        return self._crd_facts
 
     @property
     def resources(self) -> list[Resource]:
@@ -198,8 +220,10 @@ class Catalog:
     def _names(self, key: tuple[str, str], every: bool) -> set[str]:
         known = WELL_KNOWN.get(key)
         names = {key[1], *(known[1] if known else ())}
-        if known or every:
-            names.add(known[0].lower() if known else self._make(key).singular)
+        if known:
+            names.add(known[0].lower())
+        if every:
+            names |= {self._make(key).singular, *self._make(key).short_names}
         return names
 
     def resolve(self, name: str) -> Resource:

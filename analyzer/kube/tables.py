@@ -1,8 +1,9 @@
 """The columns `kubectl get` shows, served as ``meta.k8s.io/v1`` Tables, and printed as text.
 
-The API server builds these columns; kubectl prints whatever Table it receives. The common
-kinds get the server's own columns (priority 1 ones only with ``-o wide``), every other kind
-Name and Age, as a CRD without printer columns would. Ages count to when the bundle was made,
+The API server builds these columns; kubectl prints whatever Table it receives. A custom
+resource whose CRD the bundle holds gets the CRD's printer columns, the common kinds the
+server's own columns (priority 1 ones only with ``-o wide``), every other kind Name and Age,
+as a CRD without printer columns would. Ages count to when the bundle was made,
 not to now: the cluster is seen as it was, and the same bundle always prints the same.
 """
 
@@ -14,9 +15,16 @@ from typing import Any
 
 from analyzer.bundle.timestamps import parse_rfc3339
 from analyzer.kube.catalog import Resource, meta, text
+from analyzer.kube.crds import PrinterColumn, json_path
 from analyzer.kube.select import field_value
 
 Object = dict[str, Any]
+
+
+class Stamp(str):
+    """A cell's time, shown as the age it has when the bundle was made."""
+
+
 #: (column name, priority: 0 always, 1 only with -o wide, the cell of an object)
 Column = tuple[str, int, Callable[[Object], Any]]
 
@@ -120,9 +128,20 @@ def _ports(svc: Object) -> str:
     return ",".join(shown) or "<none>"
 
 
+def _seen(event: Object) -> str:
+    """When an event last happened: the API server's order of its time fields."""
+    for path in ("lastTimestamp", "eventTime", "firstTimestamp", "metadata.creationTimestamp"):
+        if found := field_value(event, path):
+            return found
+    return ""
+
+
 def _involved(event: Object) -> str:
     kind = field_value(event, "involvedObject.kind").lower()
     return f"{kind}/{field_value(event, 'involvedObject.name')}"
+
+
+_AGE: Column = ("Age", 0, lambda o: Stamp(meta(o, "creationTimestamp")))
 
 
 def _field(path: str, empty: str = "") -> Callable[[Object], str]:
@@ -135,7 +154,7 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
         ("Ready", 0, _pod_ready),
         ("Status", 0, _pod_status),
         ("Restarts", 0, _restarts),
-        ("Age", 0, lambda o: o),
+        _AGE,
         ("IP", 1, _field("status.podIP", "<none>")),
         ("Node", 1, _field("spec.nodeName", "<none>")),
         ("Nominated Node", 1, _field("status.nominatedNodeName", "<none>")),
@@ -144,7 +163,7 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
     ("", "nodes"): [
         ("Status", 0, _node_status),
         ("Roles", 0, _roles),
-        ("Age", 0, lambda o: o),
+        _AGE,
         ("Version", 0, _field("status.nodeInfo.kubeletVersion")),
         ("Internal-IP", 1, lambda o: _address(o, "InternalIP")),
         ("External-IP", 1, lambda o: _address(o, "ExternalIP")),
@@ -152,30 +171,30 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
         ("Kernel-Version", 1, _field("status.nodeInfo.kernelVersion")),
         ("Container-Runtime", 1, _field("status.nodeInfo.containerRuntimeVersion")),
     ],
-    ("", "namespaces"): [("Status", 0, _field("status.phase")), ("Age", 0, lambda o: o)],
+    ("", "namespaces"): [("Status", 0, _field("status.phase")), _AGE],
     ("", "services"): [
         ("Type", 0, _field("spec.type")),
         ("Cluster-IP", 0, _field("spec.clusterIP", "<none>")),
         ("External-IP", 0, lambda o: "<none>"),
         ("Port(s)", 0, _ports),
-        ("Age", 0, lambda o: o),
+        _AGE,
     ],
     ("", "events"): [
-        ("Last Seen", 0, lambda o: o),
+        ("Last Seen", 0, lambda o: Stamp(_seen(o))),
         ("Type", 0, _field("type")),
         ("Reason", 0, _field("reason")),
         ("Object", 0, _involved),
         ("Message", 0, _field("message")),
     ],
     ("kubevirt.io", "virtualmachineinstances"): [
-        ("Age", 0, lambda o: o),
+        _AGE,
         ("Phase", 0, _field("status.phase")),
         ("IP", 0, lambda o: text((_list(o, "status", "interfaces") or [{}])[0].get("ipAddress"))),
         ("NodeName", 0, _field("status.nodeName")),
         ("Ready", 0, lambda o: _conditions(o).get("Ready", "")),
     ],
     ("kubevirt.io", "virtualmachines"): [
-        ("Age", 0, lambda o: o),
+        _AGE,
         ("Status", 0, _field("status.printableStatus")),
         ("Ready", 0, lambda o: _conditions(o).get("Ready", "")),
     ],
@@ -184,7 +203,7 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
         ("Robustness", 0, _field("status.robustness")),
         ("Size", 0, _field("spec.size")),
         ("Node", 0, _field("status.currentNodeID")),
-        ("Age", 0, lambda o: o),
+        _AGE,
     ],
     ("apps", "deployments"): [
         (
@@ -197,33 +216,40 @@ COLUMNS: dict[tuple[str, str], list[Column]] = {
         ),
         ("Up-to-date", 0, lambda o: field_value(o, "status.updatedReplicas") or "0"),
         ("Available", 0, lambda o: field_value(o, "status.availableReplicas") or "0"),
-        ("Age", 0, lambda o: o),
+        _AGE,
     ],
 }
-_DEFAULT: list[Column] = [("Age", 0, lambda o: o)]
 
 
 def columns(res: Resource) -> list[Column]:
     # An event's name is a generated one: the API server shows it with -o wide only.
     name_priority = 1 if (res.group, res.plural) == ("", "events") else 0
-    own = COLUMNS.get((res.group, res.plural), _DEFAULT)
+    # The bundle's CRD says what its API server showed; the table here is for bundles without.
+    own = [_printer(c) for c in res.printer] or COLUMNS.get((res.group, res.plural)) or [_AGE]
     return [("Name", name_priority, lambda o: meta(o, "name")), *own]
 
 
-def _seen(event: Object) -> str:
-    """When an event last happened: the API server's order of its time fields."""
-    for path in ("lastTimestamp", "eventTime", "firstTimestamp", "metadata.creationTimestamp"):
-        if found := field_value(event, path):
-            return found
-    return ""
+def _printer(column: PrinterColumn) -> Column:
+    """A CRD's printer column: its JSONPath's first value; a date as an age."""
+    name, priority, path, kind = column
+
+    def cell(obj: Object) -> Any:
+        found = json_path(obj, path)
+        value = found[0] if found else None
+        if kind == "date":
+            return Stamp(text(value))
+        return (
+            value
+            if kind in ("integer", "number") and isinstance(value, (int, float))
+            else text(value)
+        )
+
+    return (name, priority, cell)
 
 
 def _cells(res: Resource, obj: Object, now: datetime) -> list[Any]:
-    # Ages are the columns that need the time: their cell functions return the object.
-    times = {"Age": lambda o: meta(o, "creationTimestamp"), "Last Seen": _seen}
-    return [
-        age(times[name](obj), now) if name in times else cell(obj) for name, _, cell in columns(res)
-    ]
+    cells = [cell(obj) for _, _, cell in columns(res)]
+    return [age(c, now) if isinstance(c, Stamp) else c for c in cells]
 
 
 def table(res: Resource, objects: list[Object], now: datetime, include: str) -> Object:
