@@ -277,3 +277,43 @@ def test_a_busy_port_is_a_one_line_error_and_leaves_nothing(capsys, private_tmpd
     captured = capsys.readouterr()
     assert_one_line_error(captured.err, f"cannot listen on 127.0.0.1:{port}")
     assert captured.out == "" and list(private_tmpdir.iterdir()) == []
+
+
+def test_logs_on_a_terminal_escape_control_characters(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(KUBE_VIP, bundle)
+    log = bundle / "logs" / "harvester-system" / "kube-vip-hv-node1" / "kube-vip.log"
+    log.write_bytes(b"plain\tline\n\x1b[2Jcleared \xff\n")
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [sys.executable, "-m", "analyzer", "logs", str(bundle), "kube-vip-hv-node1"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal's other end is closed: all was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b" not in shown
+    # (the undecodable byte is U+FFFD, or "?" on a console that is not UTF-8)
+    assert shown.replace(b"\r\n", b"\n").startswith(b"plain\tline\n\\x1b[2Jcleared ")
+    piped = subprocess.run(
+        [sys.executable, "-m", "analyzer", "logs", str(bundle), "kube-vip-hv-node1"],
+        capture_output=True,
+        timeout=120,
+    )
+    assert piped.stdout == log.read_bytes()  # piped: the bytes as they are
