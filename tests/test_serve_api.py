@@ -317,3 +317,10 @@ def test_logs_on_a_terminal_escape_control_characters(tmp_path: Path) -> None:
         timeout=120,
     )
     assert piped.stdout == log.read_bytes()  # piped: the bytes as they are
+
+
+def test_an_unwritable_kubeconfig_is_a_one_line_error(capsys, tmp_path: Path) -> None:
+    target = tmp_path / "no-such-folder" / "kubeconfig"
+    assert main(["serve", str(KUBE_VIP), "--kubeconfig", str(target)]) == 2
+    assert_one_line_error(capsys.readouterr().err, "cannot write", "no-such-folder")
+    assert not target.parent.exists()
