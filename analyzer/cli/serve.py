@@ -33,10 +33,10 @@ _NO_REDACT = click.option(
 def _api(bundle: Path | tuple[Path, ...], redact: bool) -> Iterator[BundleApi]:
     """The API over an opened bundle; ages count to the bundle's creation time, else to the
     run time (SOURCE_DATE_EPOCH when set, as for analyze)."""
-    from analyzer.assemble import run_time
     from analyzer.bundle.timestamps import parse_rfc3339
     from analyzer.kube.api import BundleApi
     from analyzer.kube.catalog import Catalog
+    from analyzer.report import run_time
     from analyzer.sources import open_sources
 
     with open_sources(list(bundle) if isinstance(bundle, tuple) else bundle) as sources:
