@@ -8,10 +8,9 @@ causes (most severe first, then those that explain the most).
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from analyzer._version import __version__
@@ -26,6 +25,7 @@ from analyzer.report import (
     UpgradeAdvice,
     UpgradeNode,
     UpgradeProgress,
+    run_time,
     severity_rank,
 )
 from analyzer.rulebook import RuleBook
@@ -35,18 +35,6 @@ from analyzer.versions import compare_versions, parse_version
 
 #: timeline entries kept: the latest ones, which lead up to the bundle
 MAX_TIMELINE = 200
-
-
-def run_time(now: datetime | None = None) -> str:
-    """The time printed in reports: ``now``, else SOURCE_DATE_EPOCH (reproducible runs)."""
-    if now is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        now = (
-            datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-            if epoch and epoch.isdigit()
-            else datetime.now(timezone.utc)
-        )
-    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _versions(sources: Sources) -> dict[str, Any]:

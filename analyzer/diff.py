@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
-from analyzer.assemble import run_time
 from analyzer.difffacts import bundle_facts, log_counts
 from analyzer.engine import analyze
-from analyzer.report import VERSIONED, Finding, Report
+from analyzer.report import VERSIONED, Finding, Report, run_time
 from analyzer.rulebook import RuleBook
 from analyzer.secrets import redact
 from analyzer.sources import open_sources

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from analyzer.versions import Version, parse_version
 
@@ -244,3 +246,15 @@ def exit_code(report: Report, fail_on: str) -> int:
     threshold = severity_rank(fail_on)
     counted = (f for f in report.fired if f.acknowledged is None)
     return 1 if any(severity_rank(f.severity) <= threshold for f in counted) else 0
+
+
+def run_time(now: datetime | None = None) -> str:
+    """The time printed in reports: ``now``, else SOURCE_DATE_EPOCH (reproducible runs)."""
+    if now is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        now = (
+            datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            if epoch and epoch.isdigit()
+            else datetime.now(timezone.utc)
+        )
+    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,6 +17,7 @@ from analyzer.cli.common import echo
 from analyzer.cli.diff import diff
 from analyzer.cli.fleet import fleet
 from analyzer.cli.rules import rules
+from analyzer.cli.serve import get, logs, serve
 from analyzer.console import InternalError
 from analyzer.errors import AnalyzerError, printable
 
@@ -58,10 +59,8 @@ def cli(debug: bool) -> None:
     """Offline root-cause analysis of Harvester support bundles."""
 
 
-cli.add_command(analyze)
-cli.add_command(rules)
-cli.add_command(diff)
-cli.add_command(fleet)
+for _command in (analyze, rules, diff, serve, get, logs, fleet):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> int:

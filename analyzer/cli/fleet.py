@@ -95,10 +95,10 @@ def fleet_analyze(
     from analyzer.fleet import require
 
     require()
-    from analyzer.assemble import run_time
     from analyzer.fleet.archive import find_bundles
     from analyzer.fleet.run import RunOptions, analyze_archive
     from analyzer.fleet.store import ResultStore
+    from analyzer.report import run_time
 
     pack_dirs = tuple(str(p) for p in packs(rules_dirs, rules_only))
     digest = load_book(rules_dirs, rules_only).identity()[1]
@@ -201,10 +201,10 @@ def fleet_backtest(
     from analyzer.fleet import require
 
     require()
-    from analyzer.assemble import run_time
     from analyzer.errors import AnalyzerError
     from analyzer.fleet.backtest import backtest, render_backtest
     from analyzer.fleet.run import RunOptions
+    from analyzer.report import run_time
     from analyzer.rulebook import load_rules
 
     fmt = output_format(output, fmt) if output is not None else fmt or "md"

@@ -89,7 +89,7 @@ def dig(value: Any, *keys: str) -> Any:
     return value
 
 
-def _api_version_rank(version: str) -> tuple[int, int, int]:
+def api_version_rank(version: str) -> tuple[int, int, int]:
     """Kubernetes version priority: v1 > v1beta2 > v1beta1 > v1alpha1 (higher is preferred)."""
     match = _API_VERSION.match(version)
     if not match:
@@ -233,7 +233,7 @@ class Sources(Located):
         for ns, version, path in index.get((group, plural), []):
             if namespace is not None and ns != namespace:
                 continue
-            if ns not in chosen or _api_version_rank(version) > _api_version_rank(chosen[ns][0]):
+            if ns not in chosen or api_version_rank(version) > api_version_rank(chosen[ns][0]):
                 chosen[ns] = (version, path)
         items: list[dict[str, Any]] = []
         for _, path in sorted(chosen.values(), key=lambda vp: vp[1]):

@@ -117,6 +117,10 @@ class Located:
             self._index = index
         return self._index
 
+    def dumped(self) -> dict[tuple[str, str], list[tuple[str | None, str, str]]]:
+        """(group, plural) -> [(namespace or None, api version, path)] of every object dump."""
+        return self._yaml_index()
+
     def namespaces(self) -> set[str]:
         """The namespaces the bundle holds objects of (``yamls/namespaced/<ns>/``)."""
         self._yaml_index()
