@@ -89,6 +89,10 @@ class NestedTar(Tree):
         self.rejected: list[str] = []
         self.refused: dict[str, str] = {}
         self._sizes: dict[str, int] = {}
+        #: member -> its place in the archive (1 is the first entry)
+        self._order: dict[str, int] = {}
+        #: the pass of the last member read, kept to read a later one without starting over
+        self._cursor: _Cursor | None = None
         # Honest text compresses well under max_ratio; 1 MiB covers a tiny archive's padding.
         self._cap = max(packed * limits.max_ratio, _MIB)
         self._cap = min(self._cap, limits.max_file_size, max(budget.size_left(), 0))
@@ -109,6 +113,7 @@ class NestedTar(Tree):
                             f"{size_text(packed)} archive, over the limits (an xz bomb?)"
                         )
                     self._sizes[name] = member.size
+                    self._order[name] = entries
         except _TAR_ERRORS as exc:
             raise BundleError(f"{label}: not a readable tar.xz archive ({exc})") from None
         why = budget.charge(entries, declared)
@@ -138,25 +143,66 @@ class NestedTar(Tree):
     def size(self, path: str) -> int:
         return self._sizes[path]
 
+    def position(self, path: str) -> int:
+        """Where ``path`` is in the archive: reading members in this order costs one pass."""
+        return self._order[path]
+
     def _open(self, path: str) -> BinaryIO:
-        if path not in self._sizes:
-            raise KeyError(path)
-        opened = _Opened(self._opener, self._cap, self._label)
+        want = self._order[path]
+        cursor = self._cursor
+        # A later member than the last one read continues that pass; else one starts over.
+        if cursor is None or cursor.busy or cursor.closed or cursor.at >= want:
+            if cursor is not None and not cursor.busy:
+                cursor.close()
+            cursor = _Cursor(_Opened(self._opener, self._cap, self._label), self)
         try:
-            tar, _ = opened.__enter__()
-            for member in tar:
-                if safe_member_name(member.name) == path and member.isfile():
-                    data = tar.extractfile(member)
-                    assert data is not None  # a regular file always has data
-                    return io.BufferedReader(_Member(data, opened))  # type: ignore[return-value]
+            data = cursor.seek(want, path)
         except _TAR_ERRORS as exc:
-            opened.__exit__(None, None, None)
+            cursor.close()
             raise BundleError(f"{self._label}: cannot read {path} ({exc})") from None
         except BaseException:
-            opened.__exit__(None, None, None)
+            cursor.close()
             raise
-        opened.__exit__(None, None, None)
-        raise BundleError(f"{self._label}: {path} is no longer in the archive")
+        self._cursor = cursor
+        return io.BufferedReader(_Member(data, cursor))  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+
+class _Cursor:
+    """One pass over the archive, at its ``at``-th entry; ``busy`` while a member is read."""
+
+    def __init__(self, opened: _Opened, owner: NestedTar) -> None:
+        self.opened, self.owner, self.at = opened, owner, 0
+        self.busy = self.closed = False
+        self.tar, _ = opened.__enter__()
+
+    def seek(self, want: int, path: str) -> BinaryIO:
+        while self.at < want:
+            member = self.tar.next()
+            if member is None:
+                break
+            self.at += 1
+            if self.at == want and safe_member_name(member.name) == path and member.isfile():
+                data = self.tar.extractfile(member)
+                assert data is not None  # a regular file always has data
+                self.busy = True
+                return data
+        raise BundleError(f"{self.opened._label}: {path} is no longer in the archive")
+
+    def release(self) -> None:
+        """Its member was closed: kept for the next member, unless another pass replaced it."""
+        self.busy = False
+        if self.owner._cursor is not self:
+            self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.opened.__exit__(None, None, None)
 
 
 class _Opened:
@@ -189,11 +235,11 @@ class _Opened:
 
 
 class _Member(io.RawIOBase):
-    """A member's data, closing the pass over the archive with it."""
+    """A member's data; closing it frees its pass for a later member."""
 
-    def __init__(self, data: BinaryIO, opened: _Opened) -> None:
+    def __init__(self, data: BinaryIO, cursor: _Cursor) -> None:
         super().__init__()
-        self._data, self._opened = data, opened
+        self._data, self._cursor = data, cursor
 
     def readable(self) -> bool:
         return True
@@ -202,13 +248,14 @@ class _Member(io.RawIOBase):
         try:
             chunk = self._data.read(len(buffer))
         except _TAR_ERRORS as exc:
-            raise BundleError(f"{self._opened._label}: cannot read on ({exc})") from None
+            self._cursor.close()
+            raise BundleError(f"{self._cursor.opened._label}: cannot read on ({exc})") from None
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
     def close(self) -> None:
         if not self.closed:
-            self._opened.__exit__(None, None, None)
+            self._cursor.release()
         super().close()
 
 
