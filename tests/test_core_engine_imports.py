@@ -59,7 +59,8 @@ def test_no_module_of_the_library_is_over_about_400_lines() -> None:
 
 
 def test_the_terminal_colours_without_click_are_clicks() -> None:
-    """The summary's colours moved off click (only analyzer/cli/ imports it): the bytes are the same."""
+    """The summary's colours moved off click (only analyzer/cli/ imports it): the bytes are
+    the same."""
     import click
 
     from analyzer.render.terminal import _STYLES, style
