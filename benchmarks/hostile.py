@@ -93,6 +93,17 @@ def cases(work: Path) -> list[tuple]:
         ("odd values, 20,025 pods (25 odd)", [corpus.odd_values(at("odd"))]),
         ("200,000 out-of-range log times", [corpus.odd_log_times(at("times"))]),
         ("192 MiB of near-miss kernel lines", [corpus.busy_logs(at("busy"))]),
+        # issue 12, item 4: supportconfig archives are read in place, inside node zips
+        (
+            "xz bomb: 4 GiB in a node zip's scc/*.txz",
+            [corpus.scc_bomb(at("scc"), 4 * GIB)],
+            rules(corpus.scc_rules(at("sccrules"))),
+        ),
+        (
+            "pax header of 2 GiB in scc/*.txz",
+            [corpus.scc_pax_bomb(at("pax"))],
+            rules(corpus.scc_rules(at("paxrules"))),
+        ),
         *_interrupted_cases(at),
         *_output_cases(work, at),
     ]

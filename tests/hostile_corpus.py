@@ -8,6 +8,7 @@ benchmarks/hostile.py uses the sizes the issue names (a 2 GB log of zeros, a 300
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import shutil
 import struct
@@ -769,7 +770,8 @@ def busy_logs(dest: Path, scale: int = 192 * MIB, files: int = 12) -> Path:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
             for name, data in nodes[node]:
-                archive.writestr(name, data)
+                if not name.startswith(f"{node}/logs/kernel.log."):  # written below
+                    archive.writestr(name, data)
             for number in range(index, files, len(names)):
                 # Rotated kernel logs: a rule reads kernel.log*, so each is scanned.
                 name = f"{node}/logs/kernel.log.{number}"
@@ -846,3 +848,47 @@ def odd_log_times(dest: Path, lines: int = 200_000) -> Path:
     return bundle_zip(
         dest, node_extra={"hv-node2": [("hv-node2/logs/rancherd.log", text.encode())]}
     )
+
+
+# -- supportconfig archives inside node zips (issue 12, item 4) ------------------------------
+SCC_MEMBER = "hv-node1/scc/scc_supportconfig_hv-node1-a1b2c3.txz"
+
+
+def _txz(members: list[tuple[tarfile.TarInfo, io.RawIOBase | None]]) -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:xz", preset=1) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BufferedReader(data, 4 * MIB) if data else None)
+    return raw.getvalue()
+
+
+def scc_bomb(dest: Path, scale: int = 1024 * MIB) -> Path:
+    """hv-node1's supportconfig archive (scc/*.txz, inside its node zip) holds messages.txt
+    of ``scale`` bytes of zeros: xz packs a GiB of them in about 150 KiB."""
+    info = tarfile.TarInfo("scc_supportconfig_hv-node1-a1b2c3/messages.txt")
+    info.size = scale
+    bomb = _txz([(info, _Zeros())])
+    return bundle_zip(dest, node_extra={"hv-node1": [(SCC_MEMBER, bomb)]})
+
+
+def scc_pax_bomb(dest: Path) -> Path:
+    """A supportconfig archive whose first header is a pax header claiming 2 GiB, which
+    tarfile would read into memory whole, followed by nothing."""
+    info = tarfile.TarInfo("././@PaxHeader")
+    info.type, info.size = tarfile.XHDTYPE, 2 * 1024 * MIB
+    header = info.tobuf(tarfile.USTAR_FORMAT)
+    return bundle_zip(dest, node_extra={"hv-node1": [(SCC_MEMBER, lzma.compress(header))]})
+
+
+def scc_rules(dest: Path) -> Path:
+    """One rule whose log matcher reads supportconfig's messages.txt (so that the archive
+    is opened: no shipped rule reads scc_logs yet)."""
+    pack = dest / "scc-rules"
+    _rule(
+        pack,
+        "scc-iscsid",
+        facts="logs:\n  - {name: iscsid, source: scc_logs, files: ['*/messages.txt'], "
+        "pattern: 'iscsid'}\n",
+        when="iscsid",
+    )
+    return pack

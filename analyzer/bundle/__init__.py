@@ -51,6 +51,7 @@ from analyzer.bundle.locate import (
     several,
     split_parts,
 )
+from analyzer.bundle.nestedtar import nested_tar
 from analyzer.bundle.tartree import TarTree
 from analyzer.errors import BundleError, printable, work_area_error
 
@@ -313,14 +314,14 @@ class Bundle:
 
     def exists(self, path: str) -> bool:
         if NESTED in path:
-            outer, inner = path.split(NESTED, 1)
+            outer, inner = path.rsplit(NESTED, 1)
             return outer in self._file_set and inner in self.nested(outer).files()
         return path in self._file_set
 
     def open(self, path: str) -> BinaryIO:
         """A binary stream of ``path``; KeyError if absent, BundleError if unreadable."""
         if NESTED in path:
-            outer, inner = path.split(NESTED, 1)
+            outer, inner = path.rsplit(NESTED, 1)
             try:
                 return self.nested(outer).open(inner)
             except BundleError as exc:
@@ -336,19 +337,20 @@ class Bundle:
 
     def size(self, path: str) -> int:
         if NESTED in path:
-            outer, inner = path.split(NESTED, 1)
+            outer, inner = path.rsplit(NESTED, 1)
             return self.nested(outer).size(inner)
         return self._tree.size(self._prefix + path)
 
     def nested(self, path: str) -> Tree:
-        """The zip at ``path`` (a node zip), opened once and kept for the run.
+        """The zip at ``path`` (a node zip), or a tar.xz in one, opened once for the run.
 
-        Only node zips are opened this way: archives inside them never are, which bounds the
-        nesting depth at two whatever the bundle holds.
+        Nothing deeper is ever opened (nestedtar.py): the depth stays bounded at three.
         """
         tree = self._nested.get(path)
         if tree is None:
-            tree = self._nested[path] = self._open_nested(path)
+            # A node zip, or a tar.xz in one (supportconfig's), never deeper: nestedtar.py.
+            opened = nested_tar(path, self.open, self.size, self.limits, self._budget)
+            tree = self._nested[path] = opened or self._open_nested(path)
         if isinstance(tree, BundleError):
             raise tree
         return tree

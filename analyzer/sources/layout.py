@@ -61,6 +61,8 @@ SUPPORT_BUNDLE_KIT = Layout(
     files={
         "metadata": ("metadata.yaml",),
         "harvester_release": ("configs/etc/harvester-release.yaml",),
+        # support-bundle-kit v0.0.3x+ (Harvester v1.4+), when cattle-monitoring-system runs
+        "prometheus_alerts": ("prometheus-alerts.json",),
         # rke2 reads config.yaml, then config.yaml.d/*.yaml and *.yml together in name order
         "rke2_config": (
             "configs/etc/rancher/rke2/config.yaml",

@@ -15,7 +15,9 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
+from analyzer.bundle import NESTED
 from analyzer.bundle.logscan import HitSink, LogPattern, Scanner, lines_at
+from analyzer.bundle.nestedtar import NestedTar, is_nested_tar
 from analyzer.bundle.scanpool import ParallelScan
 from analyzer.bundle.timestamps import iso, line_time
 from analyzer.errors import BundleError
@@ -107,6 +109,44 @@ def _node_log_origin(src: Sources, path: str) -> dict[str, Any]:
     return {"node": None, "file": path}
 
 
+def _scc_log_files(src: Sources) -> list[tuple[str, str]]:
+    # supportconfig's scc/<name>.txz, read in place (analyzer/bundle/nestedtar.py): its text
+    # files below the archive's one top folder, by node; an archive that cannot be read is
+    # noted and skipped, the other nodes' are still read.
+    files: dict[str, str] = {}
+    for node, prefix in src.require_node_zips().items():
+        for archive in src.node_files(node):
+            if not (archive.startswith(prefix + "scc/") and is_nested_tar(archive)):
+                continue
+            try:
+                members = src.bundle.nested(archive).files()
+            except BundleError as exc:
+                src.note(str(exc))
+                continue
+            for member in members:
+                if member.endswith((".txt", ".log")):
+                    inner = member.split("/", 1)[-1]
+                    files.setdefault(f"{node}/{inner}", f"{archive}{NESTED}{member}")
+    return sorted(files.items())
+
+
+def _read_order(src: Sources, path: str) -> tuple[str, int]:
+    """Files in path order, but a nested tar's members in archive order, where they sit:
+    read in that order, a chunk of them costs one pass over the archive, not one each."""
+    archive, sep, member = path.rpartition(NESTED)
+    if sep and is_nested_tar(archive):
+        with contextlib.suppress(BundleError, KeyError):
+            tree = src.bundle.nested(archive)
+            if isinstance(tree, NestedTar):
+                return archive + NESTED, tree.position(member)
+    return path, 0
+
+
+def _scc_log_origin(src: Sources, path: str) -> dict[str, Any]:
+    archive, _, member = path.rpartition(NESTED)
+    return {**_node_log_origin(src, archive), "file": member.split("/", 1)[-1]}
+
+
 def _bundle_log_files(src: Sources) -> list[tuple[str, str]]:
     return [(f, f) for f in src.bundle.files() if "/" not in f and f.endswith(".log")]
 
@@ -127,10 +167,19 @@ LOG_SOURCES: dict[str, LogSource] = {
         _pod_logs_absent,
     ),
     "node_logs": LogSource(
-        "logs/ of each node zip (journal, kubelet, console ...), matched as <node>/<file>",
+        "logs/ of each node zip (journal units, kubelet.log, console.log, kernel.log with "
+        "kernel.log.1/.2 of the two boots before, containerd.log, containerd-images.log: "
+        "'ctr images ls'), matched as <node>/<file>",
         _node_log_files,
         _node_log_origin,
         _no_file("node_logs"),
+    ),
+    "scc_logs": LogSource(
+        "the text files of each node zip's supportconfig archive (scc/*.txz: messages.txt, "
+        "boot.txt, network.txt ...), read in place, matched as <node>/<file>",
+        _scc_log_files,
+        _scc_log_origin,
+        _no_file("scc_logs"),
     ),
     "bundle_logs": LogSource(
         "the bundle's own top-level logs, e.g. bundleGenerationError.log",
@@ -188,7 +237,7 @@ def scan(
     """Scan every log file once for all ``matchers``; ``meanwhile()`` runs while helper
     processes scan (building the other sources: the two costs overlap)."""
     wanted, results = plan(src, matchers)
-    paths = sorted(wanted)
+    paths = sorted(wanted, key=lambda path: _read_order(src, path))
     bundle = src.bundle
 
     def scan_one(scanner: Scanner, path: str) -> dict[Hashable, HitSink] | str:
