@@ -87,7 +87,7 @@ def test_test_reports_a_failing_case_and_why(capsys, tmp_path):
     assert code == 1
     assert "FAIL node-not-ready::fires-as-root-cause-on-its-own: expected fired, got pass" in out
     assert "PASS node-not-ready::quiet-when-every-node-is-ready" in out
-    assert "1 passed, 2 failed" in err
+    assert "1 passed, 3 failed" in err
 
 
 def test_test_unknown_rule_is_a_usage_error(capsys):
