@@ -5,11 +5,12 @@ memory limit) takes only its own task with it; the nanny starts a new worker and
 results stand. A plain process pool loses its pending results when a child dies. The same
 code runs on a laptop (LocalCluster) and on a cluster (``--scheduler tcp://host:8786``).
 
-Failures are told apart by the scheduler, not guessed: ``allowed-failures: 0`` makes the task
-of a dead worker fail at once (KilledWorker) instead of killing worker after worker, and
-``worker-saturation: 1.0`` sends a worker one task at a time so that only the task it was
-running dies with it. A task running longer than the timeout has its worker restarted (there
-is no other way to stop Python code in a thread) and is recorded as ``timeout``.
+Failures are told apart by the scheduler, not guessed: ``allowed-failures: 0`` makes the task of
+a dead worker fail at once (KilledWorker) instead of killing worker after worker; the client
+keeps one task per worker thread in flight, so that only the task a worker was running dies with
+it, and tries a task whose worker died once more before calling it crashed. A task running
+longer than the timeout has its worker restarted (there is no other way to stop Python code in a
+thread) and is recorded as ``timeout``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from analyzer.fleet.task import TaskSpec, analyze_bundle, bundle_digest, warm_up
 
 #: how often the scheduler is asked which tasks run where (seconds)
 _POLL = 0.25
+#: a bundle whose worker died is analyzed once more before it counts as crashed: it may have
+#: been caught by another bundle's death (a restart at a timeout, a nanny's kill)
+_RETRIES = 1
 _DASK_CONFIG = {
     "distributed.scheduler.allowed-failures": 0,
     "distributed.scheduler.worker-saturation": 1.0,
@@ -37,6 +41,9 @@ _DASK_CONFIG = {
     "distributed.worker.memory.spill": False,
     "distributed.worker.memory.pause": False,
     "distributed.worker.memory.terminate": 0.95,
+    # Parsing a large dump raises memory for a second or so: sampled every 100 ms (Dask's
+    # default) such a peak can pass unseen and take the host's memory with it.
+    "distributed.worker.memory.monitor-interval": "20ms",
 }
 
 
@@ -127,23 +134,32 @@ def _drive(
     state: Progress,
     progress: Callable[[Progress], None] | None,
 ) -> None:
-    from distributed import wait
+    """Keep one task per worker thread in flight (a task waiting on a worker would die with
+    the bundle running there); a task whose worker died is tried once more, so only a bundle
+    that kills its worker twice is recorded as crashed."""
+    from distributed import KilledWorker, wait
     from distributed.client import FIRST_COMPLETED
 
-    futures = {
-        client.submit(analyze_bundle, spec, key=f"bundle-{spec.sha256}", pure=False): spec
-        for spec in specs
-    }
-    pending = set(futures)
+    waiting = [(spec, 0) for spec in reversed(specs)]
+    running: dict[Any, tuple[TaskSpec, int]] = {}
     started: dict[str, float] = {}
     timed_out: set[str] = set()
-    while pending:
+    while waiting or running:
+        slots = max(1, sum(client.nthreads().values()))
+        while waiting and len(running) < slots:
+            spec, attempt = waiting.pop()
+            key = f"bundle-{spec.sha256}" + (f"-retry{attempt}" if attempt else "")
+            running[client.submit(analyze_bundle, spec, key=key, pure=False)] = (spec, attempt)
         try:
-            done, pending = wait(pending, timeout=_POLL, return_when=FIRST_COMPLETED)
+            done, _ = wait(list(running), timeout=_POLL, return_when=FIRST_COMPLETED)
         except TimeoutError:
             done = set()
         for future in done:
-            spec = futures[future]
+            spec, attempt = running.pop(future)
+            died = future.status == "error" and isinstance(future.exception(), KilledWorker)
+            if died and str(future.key) not in timed_out and attempt < _RETRIES:
+                waiting.append((spec, attempt + 1))
+                continue
             outcome = _outcome(future, spec, timed_out, options)
             state.done += 1
             state.failed += outcome["bundle"]["status"] != "ok"
