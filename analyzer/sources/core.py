@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from analyzer.bundle import Bundle, open_bundle
+from analyzer.bundle import Bundle, kinds, open_bundle
 from analyzer.bundle.fieldline import field_line
 from analyzer.bundle.logscan import line_blocks
 from analyzer.bundle.timestamps import iso, parse_rfc3339
@@ -33,7 +33,8 @@ from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 from analyzer.sources import guard
 from analyzer.sources.citations import Citations
-from analyzer.sources.layout import SUPPORT_BUNDLE_KIT, Layout, Located
+from analyzer.sources.layout import Layout, Located
+from analyzer.sources.layouts import LAYOUTS
 from analyzer.sources.logs import LOG_SOURCES
 from analyzer.sources.missing import (
     READ_ERRORS,
@@ -99,8 +100,13 @@ def _api_version_rank(version: str) -> tuple[int, int, int]:
 class Sources(Located):
     """The logical sources of one bundle, built on demand and kept for the run."""
 
-    def __init__(self, bundle: Bundle, layout: Layout = SUPPORT_BUNDLE_KIT) -> None:
-        super().__init__(bundle, layout)
+    def __init__(self, bundle: Bundle, layout: Layout | None = None) -> None:
+        #: the kind of bundle, from its markers (analyzer.bundle.kinds)
+        self.bundle_kind = kinds.detect(bundle.files())
+        super().__init__(bundle, layout or LAYOUTS[self.bundle_kind])
+        if self.layout.lacks:
+            kind = kinds.DESCRIPTIONS[self.bundle_kind]
+            self.note(f"read as a {kind}; it lacks {self.layout.lacks}")
         self._values: dict[str, Any] = {}
         self._missing: dict[str, SourceMissing] = {}
         self._lists: dict[str, ObjectList | str] = {}
@@ -321,8 +327,8 @@ class Sources(Located):
         for node, prefix in self.node_roots().items():
             if path.startswith(prefix):
                 return node
-        parts = path.split("/")
-        return f"{parts[1]}/{parts[2]}" if parts[0] == "logs" and len(parts) >= 4 else path
+        parts = (self.layout.pod_log_name(path) or "").split("/")
+        return f"{parts[0]}/{parts[1]}" if len(parts) >= 3 else path
 
     # -- the cluster identity for the report header ----------------------------------------------
     def bundle_info(self) -> BundleInfo:

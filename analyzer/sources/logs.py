@@ -61,15 +61,15 @@ class LogSource:
 
 
 def _pod_log_files(src: Sources) -> list[tuple[str, str]]:
-    prefix = src.layout.pod_logs
-    files = [(f[len(prefix) :], f) for f in src.bundle.files() if f.startswith(prefix)]
+    prefix, name = src.layout.pod_logs, src.layout.pod_log_name
+    files = sorted((logical, f) for f in src.bundle.files() if (logical := name(f)) is not None)
     if not files:
         raise SourceMissing(f"the bundle has no pod logs ({prefix})", REGENERATE)
     return files
 
 
 def _pod_log_origin(src: Sources, path: str) -> dict[str, Any]:
-    parts = path[len(src.layout.pod_logs) :].split("/")
+    parts = (src.layout.pod_log_name(path) or "").split("/")
     if len(parts) >= 3:
         return {"namespace": parts[0], "pod": parts[1], "file": "/".join(parts[2:])}
     return {"file": path}

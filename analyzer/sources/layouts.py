@@ -1,0 +1,114 @@
+"""The layouts of the other bundle kinds, as data (analyzer.bundle.kinds tells them apart).
+
+Each maps a collector's files onto the same logical sources as support-bundle-kit's, so a
+rule reads ``objects.pods`` or ``pod_logs`` whatever wrote the bundle. The paths come from
+the collectors' source (longhorn-manager's manager/misc.go for the legacy bundle,
+troubleshoot's pkg/collect for troubleshoot.sh); docs/rule-format.md's "Bundle kinds" table
+is generated from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from analyzer.bundle import kinds
+from analyzer.sources.layout import SUPPORT_BUNDLE_KIT, Layout, ObjectFiles
+
+_APPS = {p: ("apps", p) for p in ("deployments", "statefulsets", "replicasets", "daemonsets")}
+_BATCH = {p: ("batch", p) for p in ("jobs", "cronjobs")}
+_NO_NODE_FILES: dict[str, tuple[str, ...]] = {
+    "metadata": (),
+    "harvester_release": (),
+    "rke2_config": (),
+}
+
+LONGHORN = replace(
+    SUPPORT_BUNDLE_KIT,
+    name="support-bundle-kit (Longhorn)",
+    lacks="Harvester, KubeVirt and Rancher objects; node zips hold host info, not Harvester's "
+    "configs",
+)
+
+#: Longhorn <= 1.3: Kubernetes Lists of the Longhorn namespace, bare lists of Longhorn's own
+LONGHORN_LEGACY = Layout(
+    name="Longhorn legacy (<= 1.3)",
+    yamls="yamls/",
+    nodes="",
+    pod_logs="logs/",
+    node_logs="",
+    files=_NO_NODE_FILES | {"metadata": ("metadata.yaml",)},
+    objects=(
+        ObjectFiles(r"yamls/kubernetes/(?P<plural>nodes|volumeattachments)\.yaml"),
+        ObjectFiles(r"yamls/kubernetes/(?P<plural>[a-z]+)\.yaml", "longhorn-system"),
+        ObjectFiles(r"yamls/longhorn/(?P<plural>[a-z]+)\.yaml", "longhorn-system", "longhorn.io"),
+    ),
+    kinds=_APPS | _BATCH | {"volumeattachments": ("storage.k8s.io", "volumeattachments")},
+    # No namespace level: the collector reads the Longhorn namespace alone.
+    pod_log_names=((r"logs/([^/]+/[^/]+\.log)", r"longhorn-system/\1"),),
+    lacks="node data (no node zips: no journals, kernel or kubelet logs), objects outside the "
+    "Longhorn namespace, Harvester, KubeVirt and Rancher objects, previous containers' logs",
+)
+
+#: troubleshoot.sh: JSON per kind and namespace (bare arrays before v0.50, Lists since)
+TROUBLESHOOT = Layout(
+    name="troubleshoot.sh",
+    yamls="cluster-resources/",
+    nodes="",
+    pod_logs="cluster-resources/pods/logs/",
+    node_logs="",
+    files=_NO_NODE_FILES,
+    objects=(
+        # Custom resources: <plural>.<group>/<namespace>.yaml, .json too since 2023; .json is
+        # preferred (listed first): redaction leaves unquoted ***HIDDEN*** in the YAML.
+        ObjectFiles(
+            r"cluster-resources/custom-resources/(?P<plural>[a-z0-9-]+)\.(?P<group>[a-z0-9.-]+)"
+            r"/(?P<ns>[^/]+)\.json"
+        ),
+        ObjectFiles(
+            r"cluster-resources/custom-resources/(?P<plural>[a-z0-9-]+)\.(?P<group>[a-z0-9.-]+)"
+            r"/(?P<ns>[^/]+)\.yaml"
+        ),
+        ObjectFiles(
+            r"cluster-resources/custom-resources/(?P<plural>[a-z0-9-]+)\."
+            r"(?P<group>[a-z0-9.-]+?)\.(?:json|yaml)"
+        ),
+        ObjectFiles(r"cluster-resources/(?P<plural>[A-Za-z-]+)\.json"),
+        ObjectFiles(r"cluster-resources/(?P<plural>[a-z-]+)/(?P<ns>[^/]+)\.json"),
+    ),
+    kinds=_APPS
+    | _BATCH
+    | {
+        "pvs": ("", "persistentvolumes"),
+        "pvcs": ("", "persistentvolumeclaims"),
+        "resource-quota": ("", "resourcequotas"),
+        "resource-quotas": ("", "resourcequotas"),
+        "storage-classes": ("storage.k8s.io", "storageclasses"),
+        "volumeattachments": ("storage.k8s.io", "volumeattachments"),
+        "custom-resource-definitions": ("apiextensions.k8s.io", "customresourcedefinitions"),
+        "clusterroles": ("rbac.authorization.k8s.io", "clusterroles"),
+        "clusterRoleBindings": ("rbac.authorization.k8s.io", "clusterrolebindings"),
+        "roles": ("rbac.authorization.k8s.io", "roles"),
+        "rolebindings": ("rbac.authorization.k8s.io", "rolebindings"),
+        "priorityclasses": ("scheduling.k8s.io", "priorityclasses"),
+        "ingress": ("networking.k8s.io", "ingresses"),
+        "network-policy": ("networking.k8s.io", "networkpolicies"),
+        "pod-disruption-budgets": ("policy", "poddisruptionbudgets"),
+        "leases": ("coordination.k8s.io", "leases"),
+        "endpointslices": ("discovery.k8s.io", "endpointslices"),
+    },
+    pod_log_names=(
+        (r"cluster-resources/pods/logs/([^/]+/[^/]+/[^/]+)-previous\.log", r"\1.log.1"),
+        (r"cluster-resources/pods/logs/([^/]+/[^/]+/[^/]+\.log)", r"\1"),
+    ),
+    lacks="node data (no node zips: no journals, kernel, kubelet or rke2 logs, no rke2 "
+    "config), metadata.yaml; objects of the namespaces and kinds its spec collected only",
+)
+
+#: the layout of each bundle kind (support-bundle-kit's for the kinds not mapped yet)
+LAYOUTS: dict[str, Layout] = {
+    kinds.LOGS_COLLECTOR: SUPPORT_BUNDLE_KIT,
+    kinds.HARVESTER: SUPPORT_BUNDLE_KIT,
+    kinds.LONGHORN: LONGHORN,
+    kinds.LONGHORN_LEGACY: LONGHORN_LEGACY,
+    kinds.TROUBLESHOOT: TROUBLESHOOT,
+}
