@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyzer import applicability
 from analyzer.assemble import assemble
 from analyzer.budget import render_bounded, time_budget
 from analyzer.query import options_for
@@ -101,6 +102,8 @@ class Analysis:
     def _gate(self, rule: Rule) -> None:
         if rule.id in self.book.disabled:
             raise _Skip("disabled", "disabled by --disable")
+        if refused := applicability.refusal(rule, self.sources):
+            raise _Skip("not-applicable", refused)
         for product, wanted in rule.applies_to.items():
             label = _PRODUCT_LABEL[product]
             found = self.versions.get(product)

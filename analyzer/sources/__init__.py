@@ -7,7 +7,7 @@ are in a bundle is a layout map (layout.py). core.py builds them on demand, once
 remembers where every record came from so evidence can cite file and line.
 """
 
-from analyzer.sources import cluster, logs, workloads  # noqa: F401 - registers the builders
+from analyzer.sources import cluster, kind, logs, workloads  # noqa: F401 - registers the builders
 from analyzer.sources.core import KIND_KEY, SOURCES, Sources, open_sources
 from analyzer.sources.logs import LOG_SOURCES
 from analyzer.sources.missing import SourceBroken, SourceMissing

@@ -161,6 +161,10 @@ class Located:
             self._index = index
         return self._index
 
+    def kinds_present(self) -> set[tuple[str, str]]:
+        """The (API group, plural) of every object dump in the bundle."""
+        return set(self._yaml_index())
+
     def namespaces(self) -> set[str]:
         """The namespaces the bundle holds objects of (``yamls/namespaced/<ns>/``)."""
         self._yaml_index()
