@@ -115,7 +115,12 @@ def test_real_troubleshoot_crash_loop_is_found_with_its_previous_log(book):
     report = analyze(_real("troubleshoot_testdata_support-bundle.tar.gz"), book)
     crash = report.finding("crash-looping-pods")
     assert crash.status == "fired"
-    assert {e.path for e in crash.evidence} == {"cluster-resources/pods/kube-system.json"}
+    logs = "cluster-resources/pods/logs/kube-system"
+    assert {e.path for e in crash.evidence} == {
+        "cluster-resources/pods/kube-system.json",
+        f"{logs}/local-path-provisioner-7b7dc8d6f5-45btl/local-path-provisioner-previous.log",
+        f"{logs}/metrics-server-668d979685-wttxd/metrics-server-previous.log",
+    }
     assert "local-path-provisioner" in crash.message
 
 
