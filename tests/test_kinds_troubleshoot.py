@@ -135,3 +135,31 @@ def test_real_broken_troubleshoot_bundle_is_one_line_exit_2():
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1 and "not a Harvester support bundle" in done.stderr
+
+
+def test_the_logs_collector_maps_journald_units_and_pod_logs(tmp_path):
+    root = tmp_path / "rke2-server1-2025-06-02_09_00_00"
+    files = {
+        "systeminfo/hostname": "rke2-server1\n",
+        "journald/rke2-server": "Jun 02 08:00:00 rke2-server1 rke2[1]: up\n",
+        "rke2/agent-logs/kubelet.log": "I0602 08:00:00.000000 1 x.go:1] up\n",
+        "rke2/podlogs/cattle-fleet-local-system-fleet-agent-7d9f": "a\n",
+        "rke2/podlogs/kube-system-etcd-rke2-server1-previous": "b\n",
+        "rke2/podlogs/someapp-web-1": "not told apart\n",
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    with open_bundle(root) as bundle:
+        sources = Sources(bundle)
+        assert sources.bundle_kind == kinds.LOGS_COLLECTOR
+        assert sources.node_roots() == {"rke2-server1": ""}
+        assert [name for name, _ in sources.log_files("node_logs")] == [
+            "rke2-server1/kubelet.log",
+            "rke2-server1/rke2-server.log",
+        ]
+        assert [name for name, _ in sources.log_files("pod_logs")] == [
+            "cattle-fleet-local-system/fleet-agent-7d9f/containers.log",
+            "kube-system/etcd-rke2-server1/containers.log.1",
+        ]
+        assert sources.created_at().isoformat() == "2025-06-02T09:00:00+00:00"

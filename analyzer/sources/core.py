@@ -66,8 +66,9 @@ KIND_KEY = re.compile(
     r"^(?:(?P<group>[a-z0-9.-]+)/)?(?P<plural>[a-z0-9]+)(?:@(?P<ns>[a-z0-9.-]+))?$"
 )
 _API_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-#: support-bundle-kit's _2025-06-02T09-00-00Z, troubleshoot's -2025-06-02T09_00_00
-_NAME_TIME = re.compile(r"[_-](\d{4}-\d{2}-\d{2})T(\d{2})[-_](\d{2})[-_](\d{2})Z?")
+#: support-bundle-kit's _2025-06-02T09-00-00Z, troubleshoot's -2025-06-02T09_00_00, the
+#: logs collector's -2025-06-02_09_00_00
+_NAME_TIME = re.compile(r"[_-](\d{4}-\d{2}-\d{2})[T_](\d{2})[-_](\d{2})[-_](\d{2})Z?")
 
 
 def source(name: str, description: str) -> Callable:

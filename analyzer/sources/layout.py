@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from analyzer.bundle import NESTED
 from analyzer.errors import BundleError
-from analyzer.sources.missing import NODE_ZIPS, SourceMissing
+from analyzer.sources.missing import NODE_ZIPS, READ_ERRORS, SourceMissing
 
 if TYPE_CHECKING:
     from analyzer.bundle import Bundle
@@ -50,6 +50,12 @@ class Layout:
     #: pod logs: (regex over the path, the logical name <namespace>/<pod>/<container>.log
     #: it stands for, ``.log.1`` for a previous container); none: the path under pod_logs
     pod_log_names: tuple[tuple[str, str], ...] = ()
+    #: node logs: (regex over the path under the node's folder, the name it is matched as,
+    #: ``<file>.log``); none: every file under node_logs, as it is named
+    node_log_names: tuple[tuple[str, str], ...] = ()
+    #: a one-node bundle (the logs collector): the file holding the node's name; the whole
+    #: bundle is then that node's folder
+    host_file: str = ""
     #: what a bundle of this layout lacks compared with a Harvester bundle, for the header
     lacks: str = ""
 
@@ -68,6 +74,16 @@ class Layout:
                     group, plural = self.kinds.get(plural, ("", plural))
                 return found.get("ns") or files.namespace, group, found.get("version") or "", plural
         return None
+
+    def node_log_name(self, relative: str) -> str | None:
+        """The name a node log (path under the node's folder) is matched as, None if none."""
+        if not relative.startswith(self.node_logs):
+            return None
+        for regex, name in self.node_log_names:
+            match = re.fullmatch(regex, relative)
+            if match:
+                return match.expand(name)
+        return None if self.node_log_names else relative[len(self.node_logs) :]
 
     def pod_log_name(self, path: str) -> str | None:
         """The logical name of a pod log (``<namespace>/<pod>/<file>``), None if not one."""
@@ -173,6 +189,8 @@ class Located:
     # -- node zips --------------------------------------------------------------------------------
     def node_roots(self) -> dict[str, str]:
         """node name -> path prefix of its files (``nodes/n.zip!/n/`` or ``nodes/n/``)."""
+        if self._node_roots is None and self.layout.host_file:
+            self._node_roots = {self._host_name(): ""}
         if self._node_roots is None:
             roots: dict[str, str] = {}
             for path in self.bundle.files():
@@ -187,6 +205,16 @@ class Located:
                     roots[node] = self._nested_root(node, prefix)
             self._node_roots = {n: p for n, p in sorted(roots.items()) if p}
         return self._node_roots
+
+    def _host_name(self) -> str:
+        """The one node's name, from the layout's host file (its first line), else "host"."""
+        try:
+            with self.bundle.open(self.layout.host_file) as stream:
+                name = stream.read(256).decode("utf-8", "replace").strip().split("\n")[0]
+        except READ_ERRORS:
+            name = ""
+        # A name is shown and matched in globs: a plain host name, or a placeholder.
+        return name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}", name) else "host"
 
     def _nested_root(self, node: str, prefix: str) -> str:
         outer = prefix[: -len(NESTED)]

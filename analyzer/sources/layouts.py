@@ -104,9 +104,41 @@ TROUBLESHOOT = Layout(
     "config), metadata.yaml; objects of the namespaces and kinds its spec collected only",
 )
 
-#: the layout of each bundle kind (support-bundle-kit's for the kinds not mapped yet)
+#: namespaces the logs collector's podlogs/<namespace>-<pod> names start with: the name
+#: alone cannot say where the namespace ends, so only these are told apart
+_PODLOG_NAMESPACES = (
+    r"kube-system|kube-public|default|cattle-[a-z-]+?-system|cattle-system|longhorn-system|"
+    r"harvester-system|calico-system|tigera-operator|cert-manager|fleet-[a-z]+"
+)
+
+#: Rancher's logs collector: one node; journald units, rke2's kubectl output and pod logs
+LOGS_COLLECTOR = Layout(
+    name="Rancher logs collector",
+    yamls="rke2/kubectl/",
+    nodes="",
+    pod_logs="rke2/podlogs/",
+    node_logs="",
+    files=_NO_NODE_FILES,
+    objects=(ObjectFiles(r"rke2/kubectl/(?P<plural>nodes)\.json"),),
+    # All containers of a pod in one file: matched as <namespace>/<pod>/containers.log[.1].
+    pod_log_names=(
+        (rf"rke2/podlogs/({_PODLOG_NAMESPACES})-([^/]+)-previous", r"\1/\2/containers.log.1"),
+        (rf"rke2/podlogs/({_PODLOG_NAMESPACES})-([^/]+)", r"\1/\2/containers.log"),
+    ),
+    # journald units have no extension; the kubelet writes its own file under rke2.
+    node_log_names=(
+        (r"journald/([a-z0-9-]+)", r"\1.log"),
+        (r"rke2/agent-logs/(kubelet\.log)", r"\1"),
+        (r"systemlogs/(messages|syslog|kern\.log)", r"\1"),
+    ),
+    host_file="systeminfo/hostname",
+    lacks="the cluster's objects (pods, events, Longhorn, Harvester: only rke2's node list), "
+    "the other nodes (one node per archive); pod logs of the namespaces it can tell apart",
+)
+
+#: the layout of each bundle kind
 LAYOUTS: dict[str, Layout] = {
-    kinds.LOGS_COLLECTOR: SUPPORT_BUNDLE_KIT,
+    kinds.LOGS_COLLECTOR: LOGS_COLLECTOR,
     kinds.HARVESTER: SUPPORT_BUNDLE_KIT,
     kinds.LONGHORN: LONGHORN,
     kinds.LONGHORN_LEGACY: LONGHORN_LEGACY,
