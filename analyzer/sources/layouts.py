@@ -44,7 +44,9 @@ LONGHORN_LEGACY = Layout(
     ),
     kinds=_APPS | _BATCH | {"volumeattachments": ("storage.k8s.io", "volumeattachments")},
     # No namespace level: the collector reads the Longhorn namespace alone.
-    pod_log_names=((r"logs/([^/]+/[^/]+\.log)", r"longhorn-system/\1"),),
+    pod_log_names=(
+        (r"logs/(?P<pod>[^/]+)/(?P<file>[^/]+\.log)", r"longhorn-system/\g<pod>/\g<file>"),
+    ),
     lacks="node data (no node zips: no journals, kernel or kubelet logs), objects outside the "
     "Longhorn namespace, Harvester, KubeVirt and Rancher objects, previous containers' logs",
 )
@@ -97,8 +99,15 @@ TROUBLESHOOT = Layout(
         "endpointslices": ("discovery.k8s.io", "endpointslices"),
     },
     pod_log_names=(
-        (r"cluster-resources/pods/logs/([^/]+/[^/]+/[^/]+)-previous\.log", r"\1.log.1"),
-        (r"cluster-resources/pods/logs/([^/]+/[^/]+/[^/]+\.log)", r"\1"),
+        (
+            r"cluster-resources/pods/logs/(?P<ns>[^/]+)/(?P<pod>[^/]+)/(?P<container>[^/]+)"
+            r"-previous\.log",
+            r"\g<ns>/\g<pod>/\g<container>.log.1",
+        ),
+        (
+            r"cluster-resources/pods/logs/(?P<ns>[^/]+)/(?P<pod>[^/]+)/(?P<file>[^/]+\.log)",
+            r"\g<ns>/\g<pod>/\g<file>",
+        ),
     ),
     lacks="node data (no node zips: no journals, kernel, kubelet or rke2 logs, no rke2 "
     "config), metadata.yaml; objects of the namespaces and kinds its spec collected only",
@@ -122,14 +131,20 @@ LOGS_COLLECTOR = Layout(
     objects=(ObjectFiles(r"rke2/kubectl/(?P<plural>nodes)\.json"),),
     # All containers of a pod in one file: matched as <namespace>/<pod>/containers.log[.1].
     pod_log_names=(
-        (rf"rke2/podlogs/({_PODLOG_NAMESPACES})-([^/]+)-previous", r"\1/\2/containers.log.1"),
-        (rf"rke2/podlogs/({_PODLOG_NAMESPACES})-([^/]+)", r"\1/\2/containers.log"),
+        (
+            rf"rke2/podlogs/(?P<ns>{_PODLOG_NAMESPACES})-(?P<pod>[^/]+)-previous",
+            r"\g<ns>/\g<pod>/containers.log.1",
+        ),
+        (
+            rf"rke2/podlogs/(?P<ns>{_PODLOG_NAMESPACES})-(?P<pod>[^/]+)",
+            r"\g<ns>/\g<pod>/containers.log",
+        ),
     ),
     # journald units have no extension; the kubelet writes its own file under rke2.
     node_log_names=(
-        (r"journald/([a-z0-9-]+)", r"\1.log"),
-        (r"rke2/agent-logs/(kubelet\.log)", r"\1"),
-        (r"systemlogs/(messages|syslog|kern\.log)", r"\1"),
+        (r"journald/(?P<unit>[a-z0-9-]+)", r"\g<unit>.log"),
+        (r"rke2/agent-logs/(?P<file>kubelet\.log)", r"\g<file>"),
+        (r"systemlogs/(?P<file>messages|syslog|kern\.log)", r"\g<file>"),
     ),
     host_file="systeminfo/hostname",
     lacks="the cluster's objects (pods, events, Longhorn, Harvester: only rke2's node list), "
