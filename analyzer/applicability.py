@@ -46,3 +46,9 @@ def refusal(rule: Rule, sources: Sources) -> str | None:
         f"not applicable to this kind of bundle: the rule needs {', '.join(lacking)}; this "
         f"{held['description']} holds no {' or '.join(lacking)} data"
     )
+
+
+def collect_hint(collect: str | None, sources: Sources) -> str | None:
+    """How to collect what a rule lacked: the kind's own collector's way, in place of the
+    Harvester advice the sources give (support-bundle-kit settings, Harvester UI)."""
+    return sources.layout.collect or collect if collect else None

@@ -131,7 +131,7 @@ class Analysis:
                 self._gate(rule)
                 active.append(rule)
             except _Skip as skip:
-                self.outcomes[rule.id] = _skipped(rule, skip)
+                self.outcomes[rule.id] = _skipped(rule, skip, self.sources)
         return active
 
     def run(self) -> None:
@@ -182,7 +182,7 @@ class Analysis:
         try:
             self.outcomes[rule.id] = self._evaluate(rule, trace)
         except _Skip as skip:
-            self.outcomes[rule.id] = _skipped(rule, skip)
+            self.outcomes[rule.id] = _skipped(rule, skip, self.sources)
         except _Broken as broken:
             self.outcomes[rule.id] = _errored(rule, f"could not evaluate, because {broken}")
         # jmespath type errors, template errors, anything else: one broken rule is an
@@ -348,7 +348,7 @@ def _fixed_in(rule: Rule) -> str | None:
     return ", ".join(f"{_PRODUCT_LABEL[p]} {v}" for p, v in rule.fixed_in.items()) or None
 
 
-def _skipped(rule: Rule, skip: _Skip) -> Finding:
+def _skipped(rule: Rule, skip: _Skip, sources: Sources) -> Finding:
     return Finding(
         rule.id,
         rule.title,
@@ -358,7 +358,7 @@ def _skipped(rule: Rule, skip: _Skip) -> Finding:
         message=str(skip),
         references=rule.references,
         skip_kind=skip.kind,
-        collect=skip.collect,
+        collect=applicability.collect_hint(skip.collect, sources),
     )
 
 

@@ -79,9 +79,8 @@ def layout_tables() -> str:
             f"### {kinds.DESCRIPTIONS[kind]} (`{kind}`)",
             "",
             f"Detected by {DETECTED_BY[kind]}."
-            + (
-                f" Lacks, compared with a Harvester bundle: {layout.lacks}." if layout.lacks else ""
-            ),
+            + (f" Lacks, compared with a Harvester bundle: {layout.lacks}." if layout.lacks else "")
+            + (f" What to collect next says: {layout.collect}" if layout.collect else ""),
             "",
             "| logical source | read from |",
             "|---|---|",

@@ -84,3 +84,11 @@ def test_a_harvester_bundle_holds_every_product(book):
 def test_an_unknown_product_is_a_rule_problem(tmp_path):
     _, found = check_rules(write_rules(tmp_path, k__r=BASE + "products: [openshift]\n"))
     assert any("products" in line and "must be a list of harvester" in line for line in found)
+
+
+def test_what_to_collect_is_said_with_the_kinds_own_collector(tmp_path, book):
+    report = analyze(_troubleshoot(tmp_path / "b"), book)
+    hints = {f.collect for f in report.findings if f.skip_kind == "missing-input"}
+    assert hints and all(h and h.startswith("Collect a new troubleshoot.sh bundle") for h in hints)
+    harvester = analyze(BUNDLES / "healthy-v161", book)
+    assert not any("troubleshoot" in (f.collect or "") for f in harvester.findings if f.collect)

@@ -58,6 +58,8 @@ class Layout:
     host_file: str = ""
     #: what a bundle of this layout lacks compared with a Harvester bundle, for the header
     lacks: str = ""
+    #: how to collect what it lacks, with this collector (in place of Harvester's advice)
+    collect: str = ""
 
     @cached_property
     def _object_patterns(self) -> list[tuple[re.Pattern[str], ObjectFiles]]:

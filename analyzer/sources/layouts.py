@@ -27,6 +27,10 @@ LONGHORN = replace(
     name="support-bundle-kit (Longhorn)",
     lacks="Harvester, KubeVirt and Rancher objects; node zips hold host info, not Harvester's "
     "configs",
+    collect="Generate a new Longhorn support bundle (Longhorn UI: Help > Generate Support "
+    "Bundle); what it does not collect (other namespaces, rke2's own logs), save directly: "
+    "kubectl get -A -o yaml, kubectl -n NAMESPACE logs POD --all-containers, journalctl on "
+    "the node.",
 )
 
 #: Longhorn <= 1.3: Kubernetes Lists of the Longhorn namespace, bare lists of Longhorn's own
@@ -49,6 +53,9 @@ LONGHORN_LEGACY = Layout(
     ),
     lacks="node data (no node zips: no journals, kernel or kubelet logs), objects outside the "
     "Longhorn namespace, Harvester, KubeVirt and Rancher objects, previous containers' logs",
+    collect="A Longhorn <= 1.3 bundle holds the Longhorn namespace only and no node data: save "
+    "the rest directly (kubectl get -A -o yaml; journalctl -u kubelet and dmesg on the node), "
+    "or generate the bundle again after upgrading Longhorn to 1.4 or later.",
 )
 
 #: troubleshoot.sh: JSON per kind and namespace (bare arrays before v0.50, Lists since)
@@ -111,6 +118,10 @@ TROUBLESHOOT = Layout(
     ),
     lacks="node data (no node zips: no journals, kernel, kubelet or rke2 logs, no rke2 "
     "config), metadata.yaml; objects of the namespaces and kinds its spec collected only",
+    collect="Collect a new troubleshoot.sh bundle whose spec includes what is missing "
+    "(clusterResources for the namespace, logs for the pods, host collectors for node logs), "
+    "or save it directly: kubectl -n NAMESPACE get -o yaml, kubectl logs --previous, "
+    "journalctl on the node.",
 )
 
 #: namespaces the logs collector's podlogs/<namespace>-<pod> names start with: the name
@@ -149,6 +160,8 @@ LOGS_COLLECTOR = Layout(
     host_file="systeminfo/hostname",
     lacks="the cluster's objects (pods, events, Longhorn, Harvester: only rke2's node list), "
     "the other nodes (one node per archive); pod logs of the namespaces it can tell apart",
+    collect="Run the logs collector on every node of the cluster; for the cluster's objects, "
+    "add a support bundle or kubectl get -A -o yaml from a working kubeconfig.",
 )
 
 #: the layout of each bundle kind
