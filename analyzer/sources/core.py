@@ -33,7 +33,7 @@ from analyzer.profile import Profile
 from analyzer.report import BundleInfo, Evidence, NodeInfo
 from analyzer.sources import guard
 from analyzer.sources.citations import Citations
-from analyzer.sources.layout import Layout, Located
+from analyzer.sources.layout import SUPPORT_BUNDLE_KIT, Layout, Located
 from analyzer.sources.layouts import LAYOUTS
 from analyzer.sources.logs import LOG_SOURCES
 from analyzer.sources.missing import (
@@ -229,10 +229,12 @@ class Sources(Located):
         group, plural, namespace = match["group"] or "", match["plural"], match["ns"]
         index = self._yaml_index()
         if not index:
-            raise SourceMissing("the bundle has no Kubernetes objects (yamls/)", REGENERATE)
+            where = self.layout.yamls.rstrip("/")
+            raise SourceMissing(f"the bundle has no Kubernetes objects ({where}/)", REGENERATE)
         if namespace and namespace not in self._namespaces:
             raise SourceMissing(
-                f"namespace {namespace} was not collected (no yamls/namespaced/{namespace}/)",
+                f"namespace {namespace} was not collected (no "
+                + (f"yamls/namespaced/{namespace}/)" if self._kit_paths() else "object of it)"),
                 collect_namespace(namespace),
             )
         chosen: dict[str | None, tuple[str, str]] = {}
@@ -252,11 +254,21 @@ class Sources(Located):
                 items.append(self.remember(item, path, line, label))
         return items
 
+    def _kit_paths(self) -> bool:
+        """Whether the objects are where support-bundle-kit writes them (messages name it)."""
+        return self.layout.objects == SUPPORT_BUNDLE_KIT.objects
+
     def require_kind(self, key: str, expected: str) -> list[dict[str, Any]]:
         """Like ``kind``, but a kind with no file at all is missing (``expected`` names it)."""
         group, _, plural = key.partition("@")[0].rpartition("/")
         if (group, plural) not in self._yaml_index():
-            raise SourceMissing(f"{expected} is not in the bundle", REGENERATE)
+            # The path a builder expects is support-bundle-kit's; other kinds name the kind.
+            reason = (
+                f"{expected} is not in the bundle"
+                if self._kit_paths()
+                else f"{plural} were not collected (no file holds them)"
+            )
+            raise SourceMissing(reason, REGENERATE)
         return self.kind(key)
 
     def document(self, path: str) -> Any:
