@@ -105,6 +105,16 @@ def test_any_content_in_any_layout_analyzes_or_fails_cleanly(root, data):
         assert not [f for f in report.findings if f.status == "error"], report.findings
 
 
+def test_a_logs_collector_without_its_host_file_is_one_node_named_host(tmp_path):
+    root = tmp_path / "h-2025-01-01_00_00_00"
+    (root / "journald").mkdir(parents=True)
+    (root / "journald" / "rke2-server").write_text("")
+    report = analyze(root)
+    assert not [f for f in report.findings if f.status == "error"]
+    with open_bundle(root) as bundle:
+        assert Sources(bundle).node_roots() == {"host": ""}
+
+
 def test_a_hostile_host_name_is_not_shown(tmp_path):
     root = tmp_path / "h-2025-01-01_00_00_00"
     (root / "systeminfo").mkdir(parents=True)

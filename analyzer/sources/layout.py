@@ -213,7 +213,7 @@ class Located:
         try:
             with self.bundle.open(self.layout.host_file) as stream:
                 name = stream.read(256).decode("utf-8", "replace").strip().split("\n")[0]
-        except READ_ERRORS:
+        except (KeyError, *READ_ERRORS):  # absent, or unreadable
             name = ""
         # A name is shown and matched in globs: a plain host name, or a placeholder.
         return name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}", name) else "host"
