@@ -36,6 +36,10 @@ def _real(name: str) -> Path:
         (["metadata.yaml", "yamls/namespaced/harvester-system/v1/pods.yaml"], kinds.HARVESTER),
         (["metadata.yaml", "yamls/cluster/v1/nodes.yaml"], kinds.HARVESTER),
         (["metadata.yaml", "yamls/namespaced/longhorn-system/v1/pods.yaml"], kinds.LONGHORN),
+        (
+            ["metadata.yaml", "yamls/cluster/v1/nodes.yaml", "nodes/n1/hostinfos/hostinfo"],
+            kinds.LONGHORN,
+        ),
         (["metadata.yaml", "yamls/longhorn/volumes.yaml", "logs/p/c.log"], kinds.LONGHORN_LEGACY),
         (["version.yaml", "cluster-resources/nodes.json"], kinds.TROUBLESHOOT),
         (["cluster-resources/pods/default.json"], kinds.TROUBLESHOOT),

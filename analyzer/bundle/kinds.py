@@ -59,6 +59,8 @@ def detect(files: Iterable[str]) -> str:
     for path in files:
         top, _, rest = path.partition("/")
         tops.add(top if rest else f"{top}:file")
+        # Longhorn's node collector writes hostinfos/ (seen here when node zips are unpacked)
+        longhorn = longhorn or (top == "nodes" and "/hostinfos/" in rest)
         if top == "yamls":
             legacy = legacy or rest.startswith(("kubernetes/", "longhorn/"))
             harvester = harvester or path.startswith(_HARVESTER_SIGNS)
@@ -67,7 +69,7 @@ def detect(files: Iterable[str]) -> str:
         if legacy and not harvester:
             return LONGHORN_LEGACY
         # A Longhorn bundle collects longhorn-system and a few Kubernetes namespaces, never
-        # Harvester's: without them it is Longhorn's, whatever its node zips hold.
+        # Harvester's: with neither Harvester's namespace nor its objects, it is Longhorn's.
         return LONGHORN if longhorn and not harvester else HARVESTER
     if "cluster-resources" in tops or "version.yaml:file" in tops:
         return TROUBLESHOOT
