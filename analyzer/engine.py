@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyzer import applicability
 from analyzer.assemble import assemble
 from analyzer.budget import render_bounded, time_budget
 from analyzer.query import options_for
@@ -101,6 +102,8 @@ class Analysis:
     def _gate(self, rule: Rule) -> None:
         if rule.id in self.book.disabled:
             raise _Skip("disabled", "disabled by --disable")
+        if refused := applicability.refusal(rule, self.sources):
+            raise _Skip("not-applicable", refused)
         for product, wanted in rule.applies_to.items():
             label = _PRODUCT_LABEL[product]
             found = self.versions.get(product)
@@ -128,7 +131,7 @@ class Analysis:
                 self._gate(rule)
                 active.append(rule)
             except _Skip as skip:
-                self.outcomes[rule.id] = _skipped(rule, skip)
+                self.outcomes[rule.id] = _skipped(rule, skip, self.sources)
         return active
 
     def run(self) -> None:
@@ -179,7 +182,7 @@ class Analysis:
         try:
             self.outcomes[rule.id] = self._evaluate(rule, trace)
         except _Skip as skip:
-            self.outcomes[rule.id] = _skipped(rule, skip)
+            self.outcomes[rule.id] = _skipped(rule, skip, self.sources)
         except _Broken as broken:
             self.outcomes[rule.id] = _errored(rule, f"could not evaluate, because {broken}")
         # jmespath type errors, template errors, anything else: one broken rule is an
@@ -345,7 +348,7 @@ def _fixed_in(rule: Rule) -> str | None:
     return ", ".join(f"{_PRODUCT_LABEL[p]} {v}" for p, v in rule.fixed_in.items()) or None
 
 
-def _skipped(rule: Rule, skip: _Skip) -> Finding:
+def _skipped(rule: Rule, skip: _Skip, sources: Sources) -> Finding:
     return Finding(
         rule.id,
         rule.title,
@@ -355,7 +358,7 @@ def _skipped(rule: Rule, skip: _Skip) -> Finding:
         message=str(skip),
         references=rule.references,
         skip_kind=skip.kind,
-        collect=skip.collect,
+        collect=applicability.collect_hint(skip.collect, sources),
     )
 
 

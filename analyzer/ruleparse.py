@@ -73,6 +73,7 @@ class Rule:
     remediation: RuleTemplate
     applies_to: dict[str, VersionRange] = field(default_factory=dict)
     fixed_in: dict[str, str] = field(default_factory=dict)
+    products: tuple[str, ...] = ()  # what the bundle must hold (analyzer.applicability)
     #: what it finds is a gap in the bundle: when it fires, its message and remediation are
     #: listed under "what to collect next"
     collect: bool = False
@@ -205,8 +206,6 @@ class RuleParser(QueryChecker):
             for i, text in enumerate(data.get("evidence", []))
             if (q := self.query(text, f"evidence[{i}]")) is not None
         )
-        explains = tuple(data.get("explains", []))
-        references = tuple(str(r) for r in data.get("references", []))
         message = self._template("message")
         remediation = self._template("remediation")
         unknown_sources = (declared | optional) - set(SOURCES)
@@ -229,6 +228,7 @@ class RuleParser(QueryChecker):
             remediation=remediation,
             applies_to=applies_to,
             fixed_in=fixed_in,
+            products=tuple(data.get("products", ())),
             collect=data.get("collect", False) is True,
             requires=tuple(requires),
             sources=frozenset(sources - optional),
@@ -238,8 +238,8 @@ class RuleParser(QueryChecker):
             facts=facts,
             logs=logs,
             evidence=evidence,
-            explains=explains,
-            references=references,
+            explains=tuple(data.get("explains", [])),
+            references=tuple(str(r) for r in data.get("references", [])),
         )
 
     def _versions(self, key: str, ranges: bool) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from analyzer.report import SEVERITIES, SKIP_KINDS
 from analyzer.rulefacts import parse_duration
 from analyzer.sources import LOG_SOURCES
+from analyzer.sources.kind import PRODUCTS
 
 VERSIONED = ("harvester", "kubernetes", "rancher")
 EXPECT = ("fired", "pass", "skip", "error")
@@ -183,6 +184,18 @@ RULE = Schema(
             ),
             'Version gates (`harvester`, `kubernetes`, `rancher`: `">=1.32, <1.34"`); '
             "outside them the rule is skipped as not applicable.",
+        ),
+        Field(
+            "products",
+            Shape(
+                "list of " + ", ".join(f"`{p}`" for p in PRODUCTS),
+                lambda v: _text_list(v) and bool(v) and set(v) <= set(PRODUCTS),
+                "must be a list of " + ", ".join(PRODUCTS),
+            ),
+            "What the bundle must hold for the rule to run (all of them); default: by the "
+            "rule's folder (harvester/, kubevirt/, longhorn/, rke2/, rancher/ and fleet/ need "
+            "their product, bundle/ a support-bundle-kit bundle, others none). Elsewhere the "
+            "rule is skipped as not applicable to this kind of bundle.",
         ),
         Field(
             "fixed_in",

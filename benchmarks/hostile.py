@@ -25,6 +25,7 @@ from measure import PROJECT, analyze_command, measure
 sys.path.insert(0, str(PROJECT))
 
 from tests import hostile_corpus as corpus
+from tests import hostile_kinds as kinds
 
 GIB = 1024 * corpus.MIB
 
@@ -104,6 +105,11 @@ def cases(work: Path) -> list[tuple]:
             [corpus.scc_pax_bomb(at("pax"))],
             rules(corpus.scc_rules(at("paxrules"))),
         ),
+        # issue 15: the other bundle kinds
+        ("troubleshoot: 90 MiB JSON of tiny objects", [kinds.troubleshoot_tiny_json(at("tsj"))]),
+        ("troubleshoot: JSON 5,000,000 deep", [kinds.troubleshoot_deep_json(at("tsdeep"))]),
+        ("longhorn legacy: alias bomb, odd lists", [kinds.longhorn_legacy_bombs(at("lhl"))]),
+        ("logs collector: 2 GiB journald unit", [kinds.logs_collector_zeros(at("lc"))]),
         *_interrupted_cases(at),
         *_output_cases(work, at),
     ]

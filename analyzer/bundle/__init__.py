@@ -41,10 +41,10 @@ from analyzer.bundle.archive import (
     usable_cores,
 )
 from analyzer.bundle.dirtree import DirTree
+from analyzer.bundle.kinds import is_marker
 from analyzer.bundle.limits import DEFAULT_LIMITS, Budget, Limits
 from analyzer.bundle.locate import (
     ARCHIVE,
-    MARKERS,
     archives_in_tree,
     bundles_in_folder,
     is_bundle_folder,
@@ -56,7 +56,11 @@ from analyzer.bundle.tartree import TarTree
 from analyzer.errors import BundleError, printable, work_area_error
 
 NESTED = "!/"
-_NOT_A_BUNDLE = "not a Harvester support bundle (no metadata.yaml or yamls/ folder)"
+_NOT_A_BUNDLE = (
+    "not a Harvester support bundle nor one of the other kinds read (Longhorn, troubleshoot.sh, "
+    "Rancher logs collector): no metadata.yaml, yamls/, version.yaml, cluster-resources/, "
+    "systeminfo/ or journald/"
+)
 
 
 def _find_root(files: list[str]) -> str | None:
@@ -65,9 +69,7 @@ def _find_root(files: list[str]) -> str | None:
     for path in files:
         parts = path.split("/")
         for depth in (0, 1):
-            if len(parts) > depth and parts[depth] in MARKERS:
-                if parts[depth] == "metadata.yaml" and len(parts) != depth + 1:
-                    continue
+            if is_marker(parts, depth):
                 candidates.append((depth, "/".join(parts[:depth])))
                 break
     if not candidates:

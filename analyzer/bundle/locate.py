@@ -14,9 +14,9 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from analyzer.bundle.kinds import DIR_MARKERS, FILE_MARKERS
 from analyzer.errors import BundleError, printable
 
-MARKERS = ("metadata.yaml", "yamls")
 #: names an archive holding a bundle can have (a re-packed one, or one split for upload)
 ARCHIVE = re.compile(r"\.(zip|tar|tgz|tar\.gz|tar\.bz2|tbz2|tar\.xz|txz)$", re.IGNORECASE)
 PART = re.compile(r"^(?P<stem>.+)\.(?P<number>\d{1,3})\.zip$")
@@ -33,8 +33,8 @@ def _entries(folder: Path) -> list[os.DirEntry[str]]:
                 found.append(entry)
                 if len(found) > _MAX_LISTED:
                     raise BundleError(
-                        f"{folder}: not a Harvester support bundle (no metadata.yaml or yamls/ "
-                        f"folder), nor a folder holding one (over {_MAX_LISTED} entries)"
+                        f"{folder}: not a Harvester support bundle (no marker of a known "
+                        f"kind), nor a folder holding one (over {_MAX_LISTED} entries)"
                     )
             return sorted(found, key=lambda e: e.name)
     except OSError as exc:
@@ -49,8 +49,10 @@ def _mode(path: Path) -> int:
 
 
 def is_bundle_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a bundle's markers at its top (two lookups, no listing)."""
-    return stat.S_ISREG(_mode(folder / "metadata.yaml")) or stat.S_ISDIR(_mode(folder / "yamls"))
+    """Whether ``folder`` holds a bundle's markers at its top (a few lookups, no listing)."""
+    return any(stat.S_ISREG(_mode(folder / name)) for name in sorted(FILE_MARKERS)) or any(
+        stat.S_ISDIR(_mode(folder / name)) for name in sorted(DIR_MARKERS)
+    )
 
 
 def bundles_in_folder(folder: Path) -> list[list[Path]]:

@@ -174,7 +174,8 @@ def _build(stream: BinaryIO, item_lines: list[int] | None, budget: ParseBudget |
                 container = frame[0]
                 if container.__class__ is list:
                     container.append(value)
-                    if item_lines is not None and len(stack) == 2 and new is not None:
+                    # Items of a List (root mapping -> items) or of a bare top-level list.
+                    if item_lines is not None and len(stack) <= 2 and new is not None:
                         item_lines.append(event.start_mark.line + 1)
                 elif frame[1] is _NO_KEY:
                     if new is not None:
@@ -250,9 +251,16 @@ def _parse_bytes(raw: bytes, lines: list[int] | None, budget: ParseBudget | None
 def load_list(stream: BinaryIO, budget: ParseBudget | None = None) -> ObjectList:
     """Parse a Kubernetes List dump; YamlFileError if it is not valid YAML or not a List."""
     lines: list[int] = []
-    data = _parse(stream, lines, budget)
+    raw = stream.read()
+    data = _parse(io.BytesIO(raw), lines, budget)
     if data is None:
         raise YamlFileError("empty file")
+    if isinstance(data, list) and all(isinstance(item, dict) for item in data):
+        # A bare list of objects (Longhorn's legacy dumps, troubleshoot's older JSON): the
+        # fast parser notes the lines of a List's items only, the general one of both.
+        lines.clear()
+        _build(io.BytesIO(raw), lines, budget)
+        return ObjectList(data, lines)
     if not isinstance(data, dict):
         raise YamlFileError("not a Kubernetes List (no top-level mapping)")
     if "items" not in data:

@@ -107,6 +107,7 @@ def graph(rules_dirs: tuple[Path, ...], rules_only: Path | None, fmt: str) -> in
 )
 def docs(rules_dirs: tuple[Path, ...], rules_only: Path | None, output: Path | None) -> int:
     """Write the rule reference from the rules' own metadata."""
+    from analyzer.layoutdocs import LAYOUTS_MARKERS, with_layout_tables
     from analyzer.ruledocs import SOURCES_MARKERS, docs_target, rule_reference, with_sources_table
     from analyzer.ruleschema import FIELDS_BEGIN, with_field_tables
 
@@ -125,6 +126,8 @@ def docs(rules_dirs: tuple[Path, ...], rules_only: Path | None, output: Path | N
         text = with_field_tables(current)
         if SOURCES_MARKERS[0] in text:  # the sources table, from the registries
             text = with_sources_table(text)
+        if LAYOUTS_MARKERS[0] in text:  # the bundle kinds' tables, from the layouts
+            text = with_layout_tables(text)
         write_text(format_doc, text)
         echo(f"wrote {format_doc}", err=True)
     return 0

@@ -10,6 +10,7 @@ remembers where every record came from so evidence can cite file and line.
 from analyzer.sources import (  # noqa: F401 - registers the builders
     alerts,
     cluster,
+    kind,
     kube,
     logs,
     storage,

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from analyzer.bundle import Bundle, open_bundle
+from analyzer.bundle import Bundle, kinds, open_bundle
 from analyzer.bundle.fieldline import field_line
 from analyzer.bundle.logscan import line_blocks
 from analyzer.bundle.timestamps import iso, parse_rfc3339
@@ -34,6 +34,7 @@ from analyzer.report import BundleInfo, Evidence, NodeInfo
 from analyzer.sources import guard
 from analyzer.sources.citations import Citations
 from analyzer.sources.layout import SUPPORT_BUNDLE_KIT, Layout, Located
+from analyzer.sources.layouts import LAYOUTS
 from analyzer.sources.logs import LOG_SOURCES
 from analyzer.sources.missing import (
     READ_ERRORS,
@@ -67,7 +68,9 @@ KIND_KEY = re.compile(
     r"(?:@(?P<ns>[a-z0-9.-]+))?$"
 )
 _API_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-_NAME_TIME = re.compile(r"_(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")
+#: support-bundle-kit's _2025-06-02T09-00-00Z, troubleshoot's -2025-06-02T09_00_00, the
+#: logs collector's -2025-06-02_09_00_00
+_NAME_TIME = re.compile(r"[_-](\d{4}-\d{2}-\d{2})[T_](\d{2})[-_](\d{2})[-_](\d{2})Z?")
 
 
 def source(name: str, description: str) -> Callable:
@@ -101,8 +104,13 @@ def api_version_rank(version: str) -> tuple[int, int, int]:
 class Sources(Located):
     """The logical sources of one bundle, built on demand and kept for the run."""
 
-    def __init__(self, bundle: Bundle, layout: Layout = SUPPORT_BUNDLE_KIT) -> None:
-        super().__init__(bundle, layout)
+    def __init__(self, bundle: Bundle, layout: Layout | None = None) -> None:
+        #: the kind of bundle, from its markers (analyzer.bundle.kinds)
+        self.bundle_kind = kinds.detect(bundle.files())
+        super().__init__(bundle, layout or LAYOUTS[self.bundle_kind])
+        if self.layout.lacks:
+            kind = kinds.DESCRIPTIONS[self.bundle_kind]
+            self.note(f"read as a {kind}; it lacks {self.layout.lacks}")
         self._values: dict[str, Any] = {}
         self._missing: dict[str, SourceMissing] = {}
         self._lists: dict[str, ObjectList | str] = {}
@@ -223,10 +231,12 @@ class Sources(Located):
         group, plural, namespace = match["group"] or "", match["plural"], match["ns"]
         index = self._yaml_index()
         if not index:
-            raise SourceMissing("the bundle has no Kubernetes objects (yamls/)", REGENERATE)
+            where = self.layout.yamls.rstrip("/")
+            raise SourceMissing(f"the bundle has no Kubernetes objects ({where}/)", REGENERATE)
         if namespace and namespace not in self._namespaces:
             raise SourceMissing(
-                f"namespace {namespace} was not collected (no yamls/namespaced/{namespace}/)",
+                f"namespace {namespace} was not collected (no "
+                + (f"yamls/namespaced/{namespace}/)" if self._kit_paths() else "object of it)"),
                 collect_namespace(namespace),
             )
         chosen: dict[str | None, tuple[str, str]] = {}
@@ -246,11 +256,21 @@ class Sources(Located):
                 items.append(self.remember(item, path, line, label))
         return items
 
+    def _kit_paths(self) -> bool:
+        """Whether the objects are where support-bundle-kit writes them (messages name it)."""
+        return self.layout.objects == SUPPORT_BUNDLE_KIT.objects
+
     def require_kind(self, key: str, expected: str) -> list[dict[str, Any]]:
         """Like ``kind``, but a kind with no file at all is missing (``expected`` names it)."""
         group, _, plural = key.partition("@")[0].rpartition("/")
         if (group, plural) not in self._yaml_index():
-            raise SourceMissing(f"{expected} is not in the bundle", REGENERATE)
+            # The path a builder expects is support-bundle-kit's; other kinds name the kind.
+            reason = (
+                f"{expected} is not in the bundle"
+                if self._kit_paths()
+                else f"{plural} were not collected (no file holds them)"
+            )
+            raise SourceMissing(reason, REGENERATE)
         return self.kind(key)
 
     def document(self, path: str) -> Any:
@@ -323,8 +343,8 @@ class Sources(Located):
         for node, prefix in self.node_roots().items():
             if path.startswith(prefix):
                 return node
-        parts = path.split("/")
-        return f"{parts[1]}/{parts[2]}" if parts[0] == "logs" and len(parts) >= 4 else path
+        parts = (self.layout.pod_log_name(path) or "").split("/")
+        return f"{parts[0]}/{parts[1]}" if len(parts) >= 3 else path
 
     # -- the cluster identity for the report header ----------------------------------------------
     def bundle_info(self) -> BundleInfo:

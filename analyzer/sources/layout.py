@@ -8,17 +8,28 @@ exists today; another layout is another ``Layout``, not code in every source.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 from analyzer.bundle import NESTED
 from analyzer.errors import BundleError
-from analyzer.sources.missing import NODE_ZIPS, SourceMissing
+from analyzer.sources.missing import NODE_ZIPS, READ_ERRORS, SourceMissing
 
 if TYPE_CHECKING:
     from analyzer.bundle import Bundle
+
+
+class ObjectFiles(NamedTuple):
+    """Object dumps: a regex over the path whose groups ``plural``, ``group``, ``version``,
+    ``ns`` say what a file holds; the namespace and API group of files that name none."""
+
+    pattern: str
+    namespace: str | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,59 @@ class Layout:
     pod_logs: str
     node_logs: str
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the object dumps, and what each holds
+    objects: tuple[ObjectFiles, ...] = ()
+    #: a collector's own name for a kind -> (API group, plural): troubleshoot's "pvcs"
+    kinds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: pod logs: (regex over the path, the logical name <namespace>/<pod>/<container>.log
+    #: it stands for, ``.log.1`` for a previous container); none: the path under pod_logs
+    pod_log_names: tuple[tuple[str, str], ...] = ()
+    #: node logs: (regex over the path under the node's folder, the name it is matched as,
+    #: ``<file>.log``); none: every file under node_logs, as it is named
+    node_log_names: tuple[tuple[str, str], ...] = ()
+    #: a one-node bundle (the logs collector): the file holding the node's name; the whole
+    #: bundle is then that node's folder
+    host_file: str = ""
+    #: what a bundle of this layout lacks compared with a Harvester bundle, for the header
+    lacks: str = ""
+    #: how to collect what it lacks, with this collector (in place of Harvester's advice)
+    collect: str = ""
+
+    @cached_property
+    def _object_patterns(self) -> list[tuple[re.Pattern[str], ObjectFiles]]:
+        return [(re.compile(files.pattern), files) for files in self.objects]
+
+    def object_file(self, path: str) -> tuple[str | None, str, str, str] | None:
+        """(namespace, group, version, plural) of an object dump, or None for other files."""
+        for pattern, files in self._object_patterns:
+            match = pattern.fullmatch(path)
+            if match:
+                found = match.groupdict()
+                plural, group = found["plural"], found.get("group") or files.group
+                if group is None:
+                    group, plural = self.kinds.get(plural, ("", plural))
+                return found.get("ns") or files.namespace, group, found.get("version") or "", plural
+        return None
+
+    def node_log_name(self, relative: str) -> str | None:
+        """The name a node log (path under the node's folder) is matched as, None if none."""
+        if not relative.startswith(self.node_logs):
+            return None
+        for regex, name in self.node_log_names:
+            match = re.fullmatch(regex, relative)
+            if match:
+                return match.expand(name)
+        return None if self.node_log_names else relative[len(self.node_logs) :]
+
+    def pod_log_name(self, path: str) -> str | None:
+        """The logical name of a pod log (``<namespace>/<pod>/<file>``), None if not one."""
+        if not path.startswith(self.pod_logs):
+            return None
+        for regex, name in self.pod_log_names:
+            match = re.fullmatch(regex, path)
+            if match:
+                return match.expand(name)
+        return None if self.pod_log_names else path[len(self.pod_logs) :]
 
     def first_file(self, name: str, present: Iterable[str], prefix: str = "") -> str | None:
         """The first candidate of ``name`` (under ``prefix``) that is among ``present``."""
@@ -69,6 +133,15 @@ SUPPORT_BUNDLE_KIT = Layout(
             "configs/etc/rancher/rke2/config.yaml.d/*.y*ml",
         ),
     },
+    objects=(
+        ObjectFiles(r"yamls/cluster/(?P<version>[^/]+)/(?P<plural>[^/]+)\.yaml"),
+        ObjectFiles(r"yamls/cluster/(?P<group>[^/]+)/(?P<version>[^/]+)/(?P<plural>[^/]+)\.yaml"),
+        ObjectFiles(r"yamls/namespaced/(?P<ns>[^/]+)/(?P<version>[^/]+)/(?P<plural>[^/]+)\.yaml"),
+        ObjectFiles(
+            r"yamls/namespaced/(?P<ns>[^/]+)/(?P<group>[^/]+)/(?P<version>[^/]+)/"
+            r"(?P<plural>[^/]+)\.yaml"
+        ),
+    ),
 )
 
 
@@ -96,24 +169,13 @@ class Located:
         if self._index is None:
             index: dict[tuple[str, str], list[tuple[str | None, str, str]]] = {}
             for path in self.bundle.files():
-                parts = path.split("/")
-                if len(parts) < 4 or parts[0] != self.layout.yamls or not path.endswith(".yaml"):
+                if not path.startswith(self.layout.yamls):
                     continue
-                if parts[1] == "cluster":
-                    namespace, rest = None, parts[2:]
-                elif parts[1] == "namespaced" and len(parts) >= 5:
-                    namespace, rest = parts[2], parts[3:]
-                else:
+                found = self.layout.object_file(path)
+                if found is None:
                     continue
-                if len(rest) == 2:
-                    group, version, filename = "", rest[0], rest[1]
-                elif len(rest) == 3:
-                    group, version, filename = rest
-                else:
-                    continue
-                index.setdefault((group, filename[: -len(".yaml")]), []).append(
-                    (namespace, version, path)
-                )
+                namespace, group, version, plural = found
+                index.setdefault((group, plural), []).append((namespace, version, path))
                 if namespace:
                     self._namespaces.add(namespace)
             self._index = index
@@ -122,6 +184,10 @@ class Located:
     def dumped(self) -> dict[tuple[str, str], list[tuple[str | None, str, str]]]:
         """(group, plural) -> [(namespace or None, api version, path)] of every object dump."""
         return self._yaml_index()
+
+    def kinds_present(self) -> set[tuple[str, str]]:
+        """The (API group, plural) of every object dump in the bundle."""
+        return set(self._yaml_index())
 
     def namespaces(self) -> set[str]:
         """The namespaces the bundle holds objects of (``yamls/namespaced/<ns>/``)."""
@@ -137,6 +203,8 @@ class Located:
     # -- node zips --------------------------------------------------------------------------------
     def node_roots(self) -> dict[str, str]:
         """node name -> path prefix of its files (``nodes/n.zip!/n/`` or ``nodes/n/``)."""
+        if self._node_roots is None and self.layout.host_file:
+            self._node_roots = {self._host_name(): ""}
         if self._node_roots is None:
             roots: dict[str, str] = {}
             for path in self.bundle.files():
@@ -151,6 +219,16 @@ class Located:
                     roots[node] = self._nested_root(node, prefix)
             self._node_roots = {n: p for n, p in sorted(roots.items()) if p}
         return self._node_roots
+
+    def _host_name(self) -> str:
+        """The one node's name, from the layout's host file (its first line), else "host"."""
+        try:
+            with self.bundle.open(self.layout.host_file) as stream:
+                name = stream.read(256).decode("utf-8", "replace").strip().split("\n")[0]
+        except (KeyError, *READ_ERRORS):  # absent, or unreadable
+            name = ""
+        # A name is shown and matched in globs: a plain host name, or a placeholder.
+        return name if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}", name) else "host"
 
     def _nested_root(self, node: str, prefix: str) -> str:
         outer = prefix[: -len(NESTED)]

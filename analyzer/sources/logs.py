@@ -63,15 +63,15 @@ class LogSource:
 
 
 def _pod_log_files(src: Sources) -> list[tuple[str, str]]:
-    prefix = src.layout.pod_logs
-    files = [(f[len(prefix) :], f) for f in src.bundle.files() if f.startswith(prefix)]
+    prefix, name = src.layout.pod_logs, src.layout.pod_log_name
+    files = sorted((logical, f) for f in src.bundle.files() if (logical := name(f)) is not None)
     if not files:
         raise SourceMissing(f"the bundle has no pod logs ({prefix})", REGENERATE)
     return files
 
 
 def _pod_log_origin(src: Sources, path: str) -> dict[str, Any]:
-    parts = path[len(src.layout.pod_logs) :].split("/")
+    parts = (src.layout.pod_log_name(path) or "").split("/")
     if len(parts) >= 3:
         return {"namespace": parts[0], "pod": parts[1], "file": "/".join(parts[2:])}
     return {"file": path}
@@ -95,17 +95,17 @@ def _pod_logs_absent(src: Sources, globs: tuple[str, ...]) -> SourceMissing:
 def _node_log_files(src: Sources) -> list[tuple[str, str]]:
     files = []
     for node, prefix in src.require_node_zips().items():
-        logs = prefix + src.layout.node_logs
         for path in src.node_files(node):
-            if path.startswith(logs):
-                files.append((f"{node}/{path[len(logs) :]}", path))
+            name = src.layout.node_log_name(path[len(prefix) :])
+            if name is not None:
+                files.append((f"{node}/{name}", path))
     return sorted(files)
 
 
 def _node_log_origin(src: Sources, path: str) -> dict[str, Any]:
     for node, prefix in src.node_roots().items():
         if path.startswith(prefix):
-            return {"node": node, "file": path[len(prefix) + len(src.layout.node_logs) :]}
+            return {"node": node, "file": src.layout.node_log_name(path[len(prefix) :]) or path}
     return {"node": None, "file": path}
 
 

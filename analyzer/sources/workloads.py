@@ -31,7 +31,10 @@ def _require_namespace(src: Sources, namespace: str) -> None:
 )
 def build_containers(src: Sources) -> list[dict[str, Any]]:
     pods = src.require_kind("pods", "pods.yaml (yamls/namespaced/<namespace>/v1/pods.yaml)")
-    logs = {f for f in src.bundle.files() if f.startswith("logs/")}
+    try:  # logical name (<namespace>/<pod>/<container>.log[.1]) -> path, in any layout
+        logs = dict(src.log_files("pod_logs"))
+    except SourceMissing:
+        logs = {}
     records = []
     for pod in pods:
         namespace = dig(pod, "metadata", "namespace") or "?"
@@ -45,7 +48,7 @@ def build_containers(src: Sources) -> list[dict[str, Any]]:
             container = status.get("name") or "?"
             state = dig(status, "state") or {}
             last = dig(status, "lastState", "terminated") or {}
-            log = f"logs/{namespace}/{name}/{container}.log"
+            log = f"{namespace}/{name}/{container}.log"
             record = {
                 "namespace": namespace,
                 "pod": name,
@@ -60,8 +63,8 @@ def build_containers(src: Sources) -> list[dict[str, Any]]:
                 "last_reason": last.get("reason"),
                 "last_exit_code": last.get("exitCode"),
                 "last_finished": last.get("finishedAt"),
-                "log": log if log in logs else None,
-                "previous_log": log + ".1" if log + ".1" in logs else None,
+                "log": logs.get(log),
+                "previous_log": logs.get(log + ".1"),
                 "previous": None,
             }
             # The crash output is in the previous instance's log; read its last line only
