@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.cli import main
+from tests.serve_helpers import needs_kubectl, serving
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bundles"
 KINDS = {
@@ -47,3 +48,17 @@ def test_fleet_reads_every_kind(tmp_path: Path) -> None:
     for name, rule_id in KINDS.items():
         if rule_id:
             assert (name, rule_id) in fired, sorted(fired)
+
+
+@needs_kubectl
+@pytest.mark.parametrize("name", ["troubleshoot-arrays", "troubleshoot-lists"])
+def test_kubectl_against_a_served_troubleshoot_bundle(name: str, tmp_path: Path) -> None:
+    # troubleshoot.sh paths name no API version: the served discovery must still say v1
+    with serving(FIXTURES / name, tmp_path / "home") as served:
+        pods = served.kubectl("get", "pods", "-A", "--no-headers").stdout.split("\n")
+        assert [line.split()[1] for line in pods if line] == [
+            "api-7d9f6c5b8-x2k4p",
+            "web-5c6d7f9b4-q8r2t",
+        ]
+        previous = served.kubectl("logs", "-n", "shop", "api-7d9f6c5b8-x2k4p", "--previous")
+        assert "FATAL cannot connect to the database" in previous.stdout

@@ -141,11 +141,24 @@ class Catalog:
         #: (group, plural) -> (versions, preferred first; namespaced)
         self._found: dict[tuple[str, str], tuple[tuple[str, ...], bool]] = {}
         for (group, plural), dumps in sorted(sources.dumped().items()):
-            versions = sorted({v for _, v, _ in dumps}, key=api_version_rank, reverse=True)
+            named = {v or self._version_of(group, plural) for _, v, _ in dumps}
+            versions = sorted(named, key=api_version_rank, reverse=True)
             namespaced = any(ns is not None for ns, _, _ in dumps)
             self._found[(group, plural)] = (tuple(versions), namespaced)
         self._made: dict[tuple[str, str], Resource] = {}
         self._crd_facts: dict[tuple[str, str], CrdFacts] | None = None
+
+    def _version_of(self, group: str, plural: str) -> str:
+        """The API version of a kind whose dump path does not name it (troubleshoot.sh's
+        cluster-resources/): the core group's v1, else its objects' apiVersion."""
+        if not group:
+            return "v1"
+        try:
+            items = self.sources.kind(f"{group}/{plural}")
+        except Exception:  # an unreadable dump is reported when it is listed, not here
+            return "v1"
+        api = str(items[0].get("apiVersion", "")) if items and isinstance(items[0], dict) else ""
+        return api.rpartition("/")[2] or "v1"
 
     def _make(self, key: tuple[str, str]) -> Resource:
         # Built on first use: the Kind of a kind not in WELL_KNOWN costs reading its objects,
