@@ -13,9 +13,12 @@ its names lazily for that reason.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
+import threading
 from types import FrameType
+from typing import Any
 
 #: the signals that stop a run, and the names the message gives them
 HANDLED = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
@@ -49,12 +52,33 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
+_default_unraisable = sys.unraisablehook
+
+
+def _swallowed(unraisable: Any) -> None:
+    """A finalizer (``__del__``) was running when the signal came, and Python prints and drops
+    what a finalizer raises: the run would go on as if nothing happened (seen in CI, a
+    multiprocessing connection's ``__del__`` mid-scan). The signal is delivered again, to the
+    code that runs next."""
+    stop = unraisable.exc_value
+    if isinstance(stop, Interrupted):
+        signal.signal(stop.signum, _stop)
+        # From another thread and a moment later: sent from here, the handler would run at
+        # once, inside this hook, and be dropped again.
+        later = threading.Timer(0.05, os.kill, (os.getpid(), stop.signum))
+        later.daemon = True
+        later.start()
+        return
+    _default_unraisable(unraisable)
+
+
 def install() -> None:
     """Make SIGINT, SIGTERM and SIGHUP raise ``Interrupted`` in the main thread."""
     for signum in HANDLED:
         # A signal ignored by whoever started us (nohup, a background job) stays ignored.
         if signal.getsignal(signum) is not signal.SIG_IGN:
             signal.signal(signum, _stop)
+    sys.unraisablehook = _swallowed
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,10 @@ def test_fleet_reads_every_kind(tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     for name in KINDS:
         shutil.copytree(FIXTURES / name, archive / name)
-    assert main(["fleet", "analyze", str(archive), "--out", str(tmp_path / "out")]) == 0
+    from tests.test_fleet import fleet
+
+    done = fleet("analyze", str(archive), "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
     bundles, findings = read_results(tmp_path / "out")
     assert {Path(b["path"]).name: b["status"] for b in bundles} == dict.fromkeys(KINDS, "ok")
     by_name = {b["sha256"]: Path(b["path"]).name for b in bundles}
