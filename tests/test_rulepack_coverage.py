@@ -1,5 +1,5 @@
-"""The shipped pack as issue 12 asks it to stay: every rule cites a public thread and has at
-least one case where it fires and one where it does not."""
+"""The shipped pack as issue 12 asks it to stay: every rule cites a public thread (a GitHub
+issue) and has at least one case where it fires and one where it does not."""
 
 from __future__ import annotations
 
