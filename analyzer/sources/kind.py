@@ -48,7 +48,7 @@ NAMESPACE_PRODUCTS = {
 def build_bundle_kind(src: Sources) -> dict[str, Any]:
     found = set(KIND_PRODUCTS[src.bundle_kind])
     if len(found) < len(PRODUCTS):
-        for group, _ in src.kinds_present():
+        for group, _ in src.dumped():
             found |= {p for g, p in GROUP_PRODUCTS.items() if group == g or group.endswith(f".{g}")}
         found |= {NAMESPACE_PRODUCTS[n] for n in src.namespaces() if n in NAMESPACE_PRODUCTS}
         try:

@@ -185,10 +185,6 @@ class Located:
         """(group, plural) -> [(namespace or None, api version, path)] of every object dump."""
         return self._yaml_index()
 
-    def kinds_present(self) -> set[tuple[str, str]]:
-        """The (API group, plural) of every object dump in the bundle."""
-        return set(self._yaml_index())
-
     def namespaces(self) -> set[str]:
         """The namespaces the bundle holds objects of (``yamls/namespaced/<ns>/``)."""
         self._yaml_index()
@@ -196,9 +192,7 @@ class Located:
 
     def object_kinds(self) -> list[str]:
         """Every kind the bundle holds objects of, as ``Sources.kind`` keys, sorted (diff)."""
-        return sorted(
-            f"{group}/{plural}" if group else plural for group, plural in self._yaml_index()
-        )
+        return sorted(f"{group}/{plural}" if group else plural for group, plural in self.dumped())
 
     # -- node zips --------------------------------------------------------------------------------
     def node_roots(self) -> dict[str, str]:
