@@ -7,6 +7,7 @@ import re
 
 from analyzer.bundle import kinds
 from analyzer.render.markdown import md_cell, md_code_span
+from analyzer.ruleschema import between_markers
 from analyzer.sources.layout import Layout
 from analyzer.sources.layouts import LAYOUTS
 
@@ -92,9 +93,4 @@ def layout_tables() -> str:
 
 def with_layout_tables(text: str) -> str:
     """``text`` (docs/rule-format.md) with the bundle kinds' tables made anew between markers."""
-    begin, end = LAYOUTS_MARKERS
-    head, found, rest = text.partition(begin)
-    _, closed, tail = rest.partition(end)
-    if not (found and closed):
-        raise ValueError(f"the bundle kinds' markers {begin} ... {end} are missing")
-    return f"{head}{begin}\n{layout_tables()}\n{end}{tail}"
+    return between_markers(text, *LAYOUTS_MARKERS, layout_tables())

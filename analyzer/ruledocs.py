@@ -16,6 +16,7 @@ from analyzer.render.markdown import md_cell, md_code_span, md_link, md_text
 from analyzer.report import SEVERITIES
 from analyzer.rulebook import RuleBook
 from analyzer.ruleparse import Rule
+from analyzer.ruleschema import between_markers
 from analyzer.sources import sources_table
 
 #: docs/rule-format.md's generated sources table lies between these
@@ -108,12 +109,7 @@ def rule_reference(book: RuleBook) -> str:
 
 def with_sources_table(text: str) -> str:
     """``text`` (docs/rule-format.md) with the sources table made anew between its markers."""
-    begin, end = SOURCES_MARKERS
-    head, found, rest = text.partition(begin)
-    _, closed, tail = rest.partition(end)
-    if not (found and closed):
-        raise ValueError(f"the sources table's markers {begin} ... {end} are missing")
-    return f"{head}{begin}\n{sources_table()}\n{end}{tail}"
+    return between_markers(text, *SOURCES_MARKERS, sources_table())
 
 
 def rule_graph(book: RuleBook, fmt: str = "mermaid") -> str:

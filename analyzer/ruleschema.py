@@ -14,7 +14,6 @@ Modelled on pre-commit's cfgv schemas: declare once, validate with breadcrumbs.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -367,10 +366,18 @@ def field_tables() -> str:
     return "\n".join(lines) + "\n"
 
 
+def between_markers(document: str, begin: str, end: str, body: str) -> str:
+    """``document`` with what stands between the markers ``begin`` and ``end`` replaced by
+    ``body`` (the generated parts of docs/rule-format.md); ValueError naming the markers if
+    either is missing."""
+    head, found, rest = document.partition(begin)
+    _, closed, tail = rest.partition(end)
+    if not (found and closed):
+        raise ValueError(f"the markers {begin} ... {end} are missing")
+    return f"{head}{begin}\n{body.rstrip(chr(10))}\n{end}{tail}"
+
+
 def with_field_tables(document: str) -> str:
     """``document`` (docs/rule-format.md) with the part between the fields markers
     regenerated; ValueError if the markers are missing."""
-    pattern = re.compile(re.escape(FIELDS_BEGIN) + r"\n.*?" + re.escape(FIELDS_END), re.S)
-    if not pattern.search(document):
-        raise ValueError(f"no {FIELDS_BEGIN} ... {FIELDS_END} markers")
-    return pattern.sub(lambda _: f"{FIELDS_BEGIN}\n{field_tables()}{FIELDS_END}", document)
+    return between_markers(document, FIELDS_BEGIN, FIELDS_END, field_tables())

@@ -5,6 +5,7 @@ pack tried against it (backtest). Needs the optional extra: pip install 'bundle-
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,35 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
     return size
 
 
+def cluster_options(command: Callable[..., int]) -> Callable[..., int]:
+    """--workers, --scheduler, --timeout: where the bundles run and how long each may take."""
+    for option in reversed(
+        (
+            click.option(
+                "--workers",
+                type=click.IntRange(min=1),
+                default=2,
+                show_default=True,
+                help="Worker processes of the local Dask cluster.",
+            ),
+            click.option(
+                "--scheduler",
+                metavar="ADDRESS",
+                help="Use this Dask scheduler (tcp://host:8786) instead of a local cluster.",
+            ),
+            click.option(
+                "--timeout",
+                type=click.FloatRange(min=0.1),
+                default=600.0,
+                show_default=True,
+                help="Seconds one bundle may take; then its worker is restarted.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @click.group()
 def fleet() -> None:
     """Analyze an archive of bundles on Dask, summarise it, backtest a rule pack on it."""
@@ -48,25 +78,7 @@ def fleet() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for bundles.parquet and findings.parquet.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=2,
-    show_default=True,
-    help="Worker processes of the local Dask cluster.",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Use this Dask scheduler (tcp://host:8786) instead of a local cluster.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=600.0,
-    show_default=True,
-    help="Seconds one bundle may take; then its worker is restarted.",
-)
+@cluster_options
 @click.option(
     "--memory-limit",
     callback=_size,
@@ -183,9 +195,7 @@ def fleet_report(results: Path, output: Path | None, fmt: str | None) -> int:
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     help="The --out folder of an earlier fleet analyze.",
 )
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
-@click.option("--scheduler", metavar="ADDRESS", help="A Dask scheduler instead of a local cluster.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True)
+@cluster_options
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "-f", "fmt", callback=format_option, metavar="[md|html|json]")
 def fleet_backtest(

@@ -7,9 +7,7 @@ and error texts come from the archive). The Markdown escapes by default like the
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import json
 from dataclasses import asdict
 from typing import Any
@@ -19,6 +17,7 @@ from markupsafe import Markup, escape
 
 from analyzer.errors import AnalyzerError
 from analyzer.fleet.summary import FleetSummary
+from analyzer.render import pinned
 from analyzer.render.escape import visible
 from analyzer.render.markdown import markdown_environment
 
@@ -87,9 +86,7 @@ def _environment(kind: str) -> jinja2.Environment:
 def _style() -> tuple[Markup, str]:
     env = _environment("html")
     assert env.loader is not None
-    source = env.loader.get_source(env, "fleet.css")[0]
-    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
-    return Markup(source), f"sha256-{digest}"
+    return pinned(env.loader.get_source(env, "fleet.css")[0])
 
 
 def bar_chart(rows: list[tuple[str, float, str]], title: str) -> Markup:

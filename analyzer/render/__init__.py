@@ -219,6 +219,12 @@ def highlight(text: Any, span: tuple[int, int] | None) -> Markup:
     )
 
 
+def pinned(source: str) -> tuple[Markup, str]:
+    """An inline stylesheet or script and the CSP hash that allows exactly it."""
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
+    return Markup(source), f"sha256-{digest}"
+
+
 @functools.cache
 def _asset(name: str) -> tuple[Markup, str]:
     """A stylesheet or script inlined in the HTML report, and its CSP hash.
@@ -227,9 +233,7 @@ def _asset(name: str) -> tuple[Markup, str]:
     bundle could not run even if it escaped the autoescaping."""
     env = _environment(False)
     assert env.loader is not None
-    source = env.loader.get_source(env, name)[0]
-    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
-    return Markup(source), f"sha256-{digest}"
+    return pinned(env.loader.get_source(env, name)[0])
 
 
 def _loader() -> jinja2.BaseLoader:
